@@ -1,0 +1,6 @@
+"""Hybridizable blocks of the discriminative filter bank network."""
+from .batch_norm import BatchNorm3D
+from .consensus import AverageConsensus
+from .filter_bank import DiscriminativeFilterBank
+from .local_branch import LocalBranch
+from .loss import DFBLoss

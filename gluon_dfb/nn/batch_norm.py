@@ -1,0 +1,20 @@
+"""Batch normalisation for 5D video features that trains on MXNet's CPU backend."""
+from mxnet.gluon import nn
+
+__all__ = ['BatchNorm3D']
+
+
+class BatchNorm3D(nn.BatchNorm):
+    """BatchNorm over (N, C, T, H, W) applied through a 4D (N, C, T*H, W) view.
+
+    The per-channel statistics are those of :class:`mxnet.gluon.nn.BatchNorm` on the
+    5D tensor; the view avoids oneDNN's ``Check failed: !is_view`` in the backward of
+    a 5D BatchNorm that follows a ``Conv3D`` on CPU. Parameter names are those of
+    ``BatchNorm``, so GluonCV checkpoints load unchanged.
+    """
+
+    def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
+        flat = F.reshape(x, shape=(0, 0, -3, 0))
+        out = super(BatchNorm3D, self).hybrid_forward(
+            F, flat, gamma, beta, running_mean, running_var)
+        return F.reshape_like(out, x)

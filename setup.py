@@ -1,0 +1,27 @@
+"""gluon-dfb: action recognition with spatial-temporal discriminative filter banks."""
+from setuptools import setup
+
+setup(
+    name='gluon-dfb',
+    version='0.1.0',
+    description='Discriminative filter bank action recognition (Martinez et al., ICCV 2019) '
+                'for MXNet/GluonCV',
+    long_description=open('README.rst').read(),
+    python_requires='>=3.8',
+    packages=['gluon_dfb', 'gluon_dfb.nn', 'gluon_dfb.models', 'gluon_dfb.model_zoo'],
+    package_dir={'gluon_dfb': 'gluon_dfb', 'gluon_dfb.model_zoo': 'model_zoo'},
+    package_data={'gluon_dfb.model_zoo': ['*.json', '*.txt']},
+    install_requires=[
+        'numpy==1.23.5',
+        'gluoncv==0.10.5.post0',
+        'decord==0.6.0',
+        'opencv-python-headless',
+        'requests',
+        'tqdm',
+    ],
+    extras_require={
+        'cpu': ['mxnet==1.9.1'],
+        'cu112': ['mxnet-cu112==1.9.1'],
+        'test': ['pytest', 'scikit-video==1.1.11', 'imageio-ffmpeg'],
+    },
+)
