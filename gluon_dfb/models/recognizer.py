@@ -52,8 +52,13 @@ class Recognizer(HybridBlock):
                                                         ndim=self.ndim, dropout=dropout)
 
     def forward(self, x, *args):
-        outputs = super(Recognizer, self).forward(x, *args)
-        return tuple(outputs) if autograd.is_training() else outputs[0]
+        outputs = self.all_outputs(x, *args)
+        return outputs if autograd.is_training() else outputs[0]
+
+    def all_outputs(self, x, *args):
+        """All outputs, ``(z_comb, z_avg, z_xchannel, z_max)`` (``(z_avg,)`` for GB),
+        in either mode (e.g. to score each branch at validation)."""
+        return tuple(super(Recognizer, self).forward(x, *args))
 
     def fine_features(self, f4, f5):
         """The feature volume the filter bank looks at: S from the local branch, else F5g."""

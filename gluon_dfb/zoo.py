@@ -1,0 +1,133 @@
+"""The model zoo: names, catalogue entries and ``get_model``, read from ``model_zoo/``."""
+import difflib
+import itertools
+import json
+import logging
+import os
+from importlib import resources
+
+import mxnet as mx
+from mxnet import init
+
+from . import models
+from .models.inflate import inflate_from_2d
+from .weights import WeightStore, assign_params, load_params, read_params
+
+__all__ = ['get_model', 'list_models', 'model_entry', 'weight_store', 'CATALOGUE']
+
+logger = logging.getLogger(__name__)
+
+_ZOO_DATA = resources.files('gluon_dfb.model_zoo')
+CATALOGUE = json.loads(_ZOO_DATA.joinpath('catalogue.json').read_text())
+
+
+def _names():
+    c = CATALOGUE
+    for arch, depth, head, dataset in itertools.product(c['archs'], c['depths'], c['heads'],
+                                                       c['datasets']):
+        yield '%s_resnet%d_%s_%s' % (arch, depth, head, dataset), (arch, depth, head, dataset)
+
+
+_MODELS = dict(_names())
+
+
+def list_models():
+    """Names of all models of the zoo, sorted."""
+    return sorted(_MODELS)
+
+
+def read_class_list(filename):
+    """Class names of a class-list file shipped in ``model_zoo/``, one per line."""
+    return _ZOO_DATA.joinpath(filename).read_text().splitlines()
+
+
+def model_entry(name):
+    """The catalogue entry of a model: architecture arguments, dataset, input and test
+    protocol, class names, and published weights if any.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, suggesting the closest valid ones.
+    """
+    if name not in _MODELS:
+        close = difflib.get_close_matches(name, _MODELS, n=3, cutoff=0.5)
+        raise ValueError('Unknown model %r.%s See gluon_dfb.list_models() for all %d names.'
+                         % (name, ' Did you mean %s?' % ', '.join(close) if close else '',
+                            len(_MODELS)))
+    arch, depth, head, dataset = _MODELS[name]
+    data = CATALOGUE['datasets'][dataset]
+    entry = dict(CATALOGUE['archs'][arch], name=name, arch=arch, depth=depth,
+                 head=CATALOGUE['heads'][head], dataset=dataset, nclass=data['nclass'],
+                 horizontal_flip=data['horizontal_flip'],
+                 test_protocol=data['test_protocol'][arch],
+                 classes=read_class_list(data['classes']) if data['classes'] else None)
+    if name in CATALOGUE['published']:
+        entry['published'] = CATALOGUE['published'][name]
+    return entry
+
+
+def weight_store(root=None, base_url=None):
+    """The :class:`~gluon_dfb.weights.WeightStore` of the zoo's published weights."""
+    return WeightStore(CATALOGUE['published'], root=root, base_url=base_url)
+
+
+def get_model(name, nclass=None, pretrained=False, pretrained_base=None, root=None, ctx=None,
+              **kwargs):
+    r"""Build a network of the zoo by name.
+
+    Parameters
+    ----------
+    name : str
+        ``{tsn,i3d}_resnet{18,34,50,101,152}_{dfb,gb}_{kinetics400,sthsthv1,custom}``.
+    nclass : int, optional
+        Number of classes; default the dataset's (required for ``custom``).
+    pretrained : bool, str
+        ``True`` or a tag (sha1 prefix): the zoo's published weights, from the weight
+        store; a path to a ``.params`` file: that file, which must fit exactly.
+    pretrained_base : str, optional
+        Path of a GluonCV ``resnet{depth}_v1b`` ImageNet ``.params`` file (inflated to 3D
+        for I3D), or of a GluonCV action recognition checkpoint: the parameters that fit
+        by name are loaded, the rest (local branch, filter bank) stays random, and a
+        report is logged and kept in ``net.load_report``.
+    root : str, optional
+        Weight store folder (default ``$GLUON_DFB_MODEL_ROOT`` or ``~/.mxnet/models``).
+    ctx : Context, default cpu
+        Where to put the parameters.
+    \*\*kwargs
+        Network arguments overriding the catalogue: ``head`` ('gb', 'gb_df',
+        'gb_df_lb'), ``num_filters``, ``num_segments``, ``dropout``, ``use_pool2`` (I3D).
+
+    Returns
+    -------
+    Recognizer
+        The network, initialised, with ``classes`` (or None) and ``entry`` attributes.
+    """
+    entry = model_entry(name)
+    nclass = nclass or entry['nclass']
+    if nclass is None:
+        raise ValueError('%s needs nclass=, the number of classes of your data set' % name)
+    ctx = ctx or mx.cpu()
+    arguments = dict(depth=entry['depth'], head=entry['head'],
+                     num_segments=entry['num_segments'])
+    arguments.update(kwargs)
+    net = getattr(models, entry['builder'])(nclass, **arguments)
+    net.initialize(init.MSRAPrelu(), ctx=ctx)
+    net.entry = entry
+    net.classes = entry['classes'] if nclass == entry['nclass'] else None
+    net.load_report = None
+    if pretrained_base:
+        arrays = read_params(pretrained_base)
+        if entry['arch'] == 'i3d' and 'conv1.weight' in arrays:  # a 2D ImageNet ResNet
+            net.load_report = inflate_from_2d(net, arrays, pretrained_base, ctx=ctx)
+        else:
+            net.load_report = assign_params(net, arrays, pretrained_base, ctx=ctx,
+                                            strict=False)
+    if isinstance(pretrained, str) and (os.path.exists(pretrained) or
+                                        pretrained.endswith('.params')):
+        net.load_report = load_params(net, pretrained, ctx=ctx)
+    elif pretrained:
+        path = weight_store(root=root).get(name, tag=pretrained)
+        net.load_report = load_params(net, path, ctx=ctx)
+    return net
+
