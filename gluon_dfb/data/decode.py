@@ -1,0 +1,87 @@
+"""Reading chosen frames of a video file (decord) or of a folder of extracted frames."""
+import os
+
+import cv2
+import decord
+import numpy as np
+
+from .transforms import resize, resized_shape
+
+__all__ = ['VideoReadError', 'read_video_frames', 'read_folder_frames']
+
+
+class VideoReadError(RuntimeError):
+    """A video (or frame folder) could not be read; the message names it and why."""
+
+    def __init__(self, path, reason):
+        super(VideoReadError, self).__init__('%s: %s' % (path, reason))
+        self.path, self.reason = path, reason
+
+
+def read_video_frames(path, index_fn, short_side):
+    """Decode the frames ``index_fn(num_frames)`` of a video file, resized so that the
+    short side is ``short_side``.
+
+    Parameters
+    ----------
+    path : str
+        The video file.
+    index_fn : callable
+        Maps the number of frames decord finds in the file to an index array of any
+        shape.
+    short_side : int
+        Target short side (never upscaled).
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8 ``index.shape + (H, W, 3)``.
+    """
+    if not os.path.isfile(path):
+        raise VideoReadError(path, 'no such file')
+    if os.path.getsize(path) == 0:
+        raise VideoReadError(path, 'empty file')
+    try:
+        reader = decord.VideoReader(path, num_threads=1)
+        num_frames = len(reader)
+        if num_frames == 0:
+            raise VideoReadError(path, 'no decodable frames')
+        indices = np.asarray(index_fn(num_frames))
+        wanted = np.unique(indices)  # sorted: one pass of seeking and decoding
+        frames = reader.get_batch(wanted.tolist()).asnumpy()
+    except decord.DECORDError as err:
+        raise VideoReadError(path, 'decord cannot decode it (%s)'
+                             % str(err).strip().splitlines()[0][:200]) from None
+    if frames.shape[0] != len(wanted):
+        raise VideoReadError(path, 'decoded %d of %d frames' % (frames.shape[0], len(wanted)))
+    frames = resize(frames, *resized_shape(frames.shape[1], frames.shape[2], short_side))
+    return frames[np.searchsorted(wanted, indices)]
+
+
+def read_folder_frames(folder, pattern, num_frames, index_fn, short_side):
+    """Read the frames ``index_fn(num_frames)`` of a folder of images named by
+    ``pattern.format(i + 1)`` (Something-Something: ``{:05d}.jpg``); grey-scale frames
+    are expanded to RGB."""
+    if not os.path.isdir(folder):
+        raise VideoReadError(folder, 'no such frame folder')
+    if num_frames <= 0:
+        raise VideoReadError(folder, 'the list gives %d frames' % num_frames)
+    indices = np.asarray(index_fn(num_frames))
+    wanted = np.unique(indices)
+    images = []
+    for i in wanted:
+        name = os.path.join(folder, pattern.format(int(i) + 1))
+        image = cv2.imread(name, cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise VideoReadError(folder, 'frame %s is missing or unreadable' % name)
+        if image.ndim == 2:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+        else:
+            image = cv2.cvtColor(image[:, :, :3], cv2.COLOR_BGR2RGB)
+        if images and image.shape != images[0].shape:
+            raise VideoReadError(folder, 'frame %s is %s, others are %s'
+                                 % (name, image.shape[:2], images[0].shape[:2]))
+        images.append(image)
+    frames = np.stack(images)
+    frames = resize(frames, *resized_shape(frames.shape[1], frames.shape[2], short_side))
+    return frames[np.searchsorted(wanted, indices)]

@@ -1,0 +1,88 @@
+"""Spatial transforms of whole clips, kept as uint8 ``(F, H, W, 3)`` arrays until the
+final normalisation (paper sec. 4.2: short side 256, multi-scale random 224 crops and
+flips in training; centre, three, ten or no crops at test)."""
+import cv2
+import numpy as np
+
+__all__ = ['resized_shape', 'resize', 'multiscale_crop', 'centre_crop', 'three_crops',
+           'ten_crops', 'normalize', 'MEAN', 'STD']
+
+MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+SCALES = (1.0, 0.875, 0.75, 0.66)
+
+
+def resized_shape(height, width, short_side):
+    """(height, width) with the short side at ``short_side`` and the aspect ratio kept;
+    videos already smaller are left at their size (never blown up)."""
+    short = min(height, width)
+    if short <= short_side:
+        return height, width
+    return (int(round(height * short_side / short)), int(round(width * short_side / short)))
+
+
+def resize(clip, height, width):
+    """Bilinear resize of every frame of ``clip`` (F, H, W, 3), in one OpenCV call when
+    the frames fit in its 512-channel limit."""
+    frames, h, w, c = clip.shape
+    if (h, w) == (height, width):
+        return clip
+    if frames * c <= 512:
+        stacked = np.ascontiguousarray(clip.transpose(1, 2, 0, 3)).reshape(h, w, frames * c)
+        out = cv2.resize(stacked, (width, height), interpolation=cv2.INTER_LINEAR)
+        return out.reshape(height, width, frames, c).transpose(2, 0, 1, 3)
+    return np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR)
+                     for f in clip])
+
+
+def multiscale_crop(clip, size, rng, flip=True):
+    """Training augmentation: a random crop whose sides are each one of
+    ``SCALES`` x the short side (at most one scale step apart, as in TSN), at a random
+    place, resized to ``size`` x ``size``, and flipped with probability 1/2."""
+    _, h, w, _ = clip.shape
+    base = min(h, w)
+    pairs = [(i, j) for i in range(len(SCALES)) for j in range(len(SCALES)) if abs(i - j) <= 1]
+    i, j = pairs[rng.randint(len(pairs))]
+    ch, cw = int(base * SCALES[i]), int(base * SCALES[j])
+    top, left = rng.randint(0, h - ch + 1), rng.randint(0, w - cw + 1)
+    out = resize(clip[:, top:top + ch, left:left + cw], size, size)
+    if flip and rng.randint(2):
+        out = out[:, :, ::-1]
+    return out
+
+
+def _crop(clip, top, left, size):
+    return clip[:, top:top + size, left:left + size]
+
+
+def centre_crop(clip, size):
+    """The centred ``size`` x ``size`` crop; (F, size, size, 3)."""
+    _, h, w, _ = clip.shape
+    return _crop(clip, (h - size) // 2, (w - size) // 2, size)
+
+
+def three_crops(clip, size):
+    """Three ``size`` crops along the long side (start, centre, end); (3, F, s, s, 3)."""
+    _, h, w, _ = clip.shape
+    if w >= h:
+        places = [((h - size) // 2, left) for left in (0, (w - size) // 2, w - size)]
+    else:
+        places = [(top, (w - size) // 2) for top in (0, (h - size) // 2, h - size)]
+    return np.stack([_crop(clip, t, l, size) for t, l in places])
+
+
+def ten_crops(clip, size):
+    """Oversampling: four corner crops and the centre crop, then the same five flipped;
+    (10, F, s, s, 3), every view a whole clip (not a mix of clips' frames)."""
+    _, h, w, _ = clip.shape
+    places = [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size),
+              ((h - size) // 2, (w - size) // 2)]
+    five = np.stack([_crop(clip, t, l, size) for t, l in places])
+    return np.concatenate([five, five[:, :, :, ::-1]])
+
+
+def normalize(views):
+    """uint8 ``(..., H, W, 3)`` -> float32 ImageNet-normalised ``(..., 3, H, W)``."""
+    scale = (1.0 / (255.0 * STD)).astype(np.float32)
+    out = views.astype(np.float32) * scale - MEAN / STD
+    return np.moveaxis(out, -1, -3)

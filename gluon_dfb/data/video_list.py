@@ -1,0 +1,43 @@
+"""List files in GluonCV's ``VideoClsCustom`` format: ``relative/path num_frames label``."""
+from collections import namedtuple
+
+__all__ = ['VideoRecord', 'read_video_list']
+
+VideoRecord = namedtuple('VideoRecord', ['path', 'num_frames', 'label'])
+
+
+def read_video_list(list_file, num_classes=None):
+    """Read and check a list file; every problem is reported with its line number.
+
+    Parameters
+    ----------
+    list_file : str
+        One ``path num_frames label`` per line; the path may contain spaces (the last
+        two fields are the numbers). Blank lines are ignored.
+    num_classes : int, optional
+        Labels must lie in ``[0, num_classes)``.
+
+    Returns
+    -------
+    list of VideoRecord
+    """
+    records = []
+    with open(list_file) as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            fields = line.rsplit(None, 2)
+            where = '%s, line %d (%r)' % (list_file, number, line.rstrip('\n'))
+            try:
+                path, num_frames, label = fields[0], int(fields[1]), int(fields[2])
+            except (ValueError, IndexError):
+                raise ValueError('%s: expected "path num_frames label"' % where) from None
+            if num_frames < 0:
+                raise ValueError('%s: negative frame count' % where)
+            if label < 0 or (num_classes is not None and label >= num_classes):
+                raise ValueError('%s: label %d outside [0, %s)' % (
+                    where, label, num_classes if num_classes is not None else 'inf'))
+            records.append(VideoRecord(path, num_frames, label))
+    if not records:
+        raise ValueError('%s lists no videos' % list_file)
+    return records
