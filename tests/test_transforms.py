@@ -103,3 +103,9 @@ def test_evaluation_protocol_views(clip):
         expected = frames[i, :, :, ::-1] if i % 2 else frames[i]
         np.testing.assert_array_equal(views[i], expected)
     assert three_d.arrange(views).shape == (10, 3, 4, 256, 340)
+
+
+def test_frames_smaller_than_the_crop_are_upscaled_first():
+    small = np.random.RandomState(0).randint(0, 256, (2, 48, 64, 3)).astype(np.uint8)
+    np.testing.assert_array_equal(centre_crop(small, 96), resize(small, 96, 128)[:, :, 16:112])
+    assert ten_crops(small, 96).shape == (10, 2, 96, 96, 3)

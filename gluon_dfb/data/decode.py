@@ -9,6 +9,8 @@ from .transforms import resize, resized_shape
 
 __all__ = ['VideoReadError', 'read_video_frames', 'read_folder_frames']
 
+DECORD_ERRORS = (decord.DECORDError, RuntimeError)  # decord raises both
+
 
 class VideoReadError(RuntimeError):
     """A video (or frame folder) could not be read; the message names it and why."""
@@ -42,20 +44,28 @@ def read_video_frames(path, index_fn, short_side):
     if os.path.getsize(path) == 0:
         raise VideoReadError(path, 'empty file')
     try:
+        # one decoder thread: decord 0.6.0's threaded decoder fails on VP9 streams
         reader = decord.VideoReader(path, num_threads=1)
         num_frames = len(reader)
-        if num_frames == 0:
-            raise VideoReadError(path, 'no decodable frames')
-        indices = np.asarray(index_fn(num_frames))
-        wanted = np.unique(indices)  # sorted: one pass of seeking and decoding
+    except DECORD_ERRORS as err:
+        raise VideoReadError(path, 'decord cannot open it (%s)' % _first_line(err)) from None
+    if num_frames == 0:
+        raise VideoReadError(path, 'no decodable frames')
+    indices = np.asarray(index_fn(num_frames))
+    wanted = np.unique(indices)  # sorted: one pass of seeking and decoding
+    try:
         frames = reader.get_batch(wanted.tolist()).asnumpy()
-    except decord.DECORDError as err:
-        raise VideoReadError(path, 'decord cannot decode it (%s)'
-                             % str(err).strip().splitlines()[0][:200]) from None
+    except DECORD_ERRORS as err:
+        raise VideoReadError(path, 'decord cannot decode frames %d..%d of %d (%s)' % (
+            wanted[0], wanted[-1], num_frames, _first_line(err))) from None
     if frames.shape[0] != len(wanted):
         raise VideoReadError(path, 'decoded %d of %d frames' % (frames.shape[0], len(wanted)))
     frames = resize(frames, *resized_shape(frames.shape[1], frames.shape[2], short_side))
     return frames[np.searchsorted(wanted, indices)]
+
+
+def _first_line(err):
+    return str(err).strip().splitlines()[0][:200]
 
 
 def read_folder_frames(folder, pattern, num_frames, index_fn, short_side):

@@ -55,14 +55,26 @@ def _crop(clip, top, left, size):
     return clip[:, top:top + size, left:left + size]
 
 
+def at_least(clip, size):
+    """``clip`` upscaled so that its short side is ``size`` if it is shorter (the one
+    case where frames are enlarged: a crop cannot be larger than the frame)."""
+    _, h, w, _ = clip.shape
+    if min(h, w) >= size:
+        return clip
+    return resize(clip, max(size, int(round(h * size / min(h, w)))),
+                  max(size, int(round(w * size / min(h, w)))))
+
+
 def centre_crop(clip, size):
     """The centred ``size`` x ``size`` crop; (F, size, size, 3)."""
+    clip = at_least(clip, size)
     _, h, w, _ = clip.shape
     return _crop(clip, (h - size) // 2, (w - size) // 2, size)
 
 
 def three_crops(clip, size):
     """Three ``size`` crops along the long side (start, centre, end); (3, F, s, s, 3)."""
+    clip = at_least(clip, size)
     _, h, w, _ = clip.shape
     if w >= h:
         places = [((h - size) // 2, left) for left in (0, (w - size) // 2, w - size)]
@@ -74,6 +86,7 @@ def three_crops(clip, size):
 def ten_crops(clip, size):
     """Oversampling: four corner crops and the centre crop, then the same five flipped;
     (10, F, s, s, 3), every view a whole clip (not a mix of clips' frames)."""
+    clip = at_least(clip, size)
     _, h, w, _ = clip.shape
     places = [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size),
               ((h - size) // 2, (w - size) // 2)]
