@@ -60,7 +60,7 @@ def model_entry(name):
     entry = dict(CATALOGUE['archs'][arch], name=name, arch=arch, depth=depth,
                  head=CATALOGUE['heads'][head], dataset=dataset, nclass=data['nclass'],
                  horizontal_flip=data['horizontal_flip'],
-                 evaluation_protocol=data['evaluation_protocol'][arch],
+                 test_protocol=data['test_protocol'][arch],
                  classes=read_class_list(data['classes']) if data['classes'] else None)
     if name in CATALOGUE['published']:
         entry['published'] = CATALOGUE['published'][name]
