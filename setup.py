@@ -16,6 +16,7 @@ setup(
         'numpy==1.23.5',
         'gluoncv==0.10.5.post0',
         'decord==0.6.0',
+        'imageio-ffmpeg',
         'opencv-python-headless',
         'requests',
         'tqdm',
@@ -23,6 +24,6 @@ setup(
     extras_require={
         'cpu': ['mxnet==1.9.1'],
         'cu112': ['mxnet-cu112==1.9.1'],
-        'test': ['pytest', 'scikit-video==1.1.11', 'imageio-ffmpeg'],
+        'test': ['pytest', 'scikit-video==1.1.11'],
     },
 )
