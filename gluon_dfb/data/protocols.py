@@ -33,11 +33,13 @@ class Protocol(object):
         self.indices, self.spatial, self.layout, self.name = indices, spatial, layout, name
 
     def arrange(self, views):
-        """Normalise and lay out uint8 views ``(V', F, h, w, 3)`` for the network."""
-        out = transforms.normalize(views)  # (V', F, 3, h, w)
+        """Lay out uint8 views ``(V', F, h, w, 3)`` for the network (moving bytes, not
+        floats), then normalise."""
         if self.layout == '3d':
-            return np.ascontiguousarray(out.transpose(0, 2, 1, 3, 4))
-        return np.ascontiguousarray(out.reshape((-1,) + out.shape[2:]))
+            views = views.transpose(0, 4, 1, 2, 3)
+        else:
+            views = views.reshape((-1,) + views.shape[2:]).transpose(0, 3, 1, 2)
+        return transforms.normalize(np.ascontiguousarray(views), channel_axis=1)
 
     def __repr__(self):
         return 'Protocol(%s)' % self.name

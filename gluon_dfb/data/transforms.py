@@ -22,17 +22,13 @@ def resized_shape(height, width, short_side):
 
 
 def resize(clip, height, width):
-    """Bilinear resize of every frame of ``clip`` (F, H, W, 3), in one OpenCV call when
-    the frames fit in its 512-channel limit."""
-    frames, h, w, c = clip.shape
-    if (h, w) == (height, width):
+    """Bilinear resize of every frame of ``clip`` (F, H, W, 3) with OpenCV."""
+    if clip.shape[1:3] == (height, width):
         return clip
-    if frames * c <= 512:
-        stacked = np.ascontiguousarray(clip.transpose(1, 2, 0, 3)).reshape(h, w, frames * c)
-        out = cv2.resize(stacked, (width, height), interpolation=cv2.INTER_LINEAR)
-        return out.reshape(height, width, frames, c).transpose(2, 0, 1, 3)
-    return np.stack([cv2.resize(f, (width, height), interpolation=cv2.INTER_LINEAR)
-                     for f in clip])
+    out = np.empty((clip.shape[0], height, width, clip.shape[3]), clip.dtype)
+    for frame, target in zip(clip, out):
+        cv2.resize(frame, (width, height), dst=target, interpolation=cv2.INTER_LINEAR)
+    return out
 
 
 def multiscale_crop(clip, size, rng, flip=True):
@@ -94,8 +90,12 @@ def ten_crops(clip, size):
     return np.concatenate([five, five[:, :, :, ::-1]])
 
 
-def normalize(views):
-    """uint8 ``(..., H, W, 3)`` -> float32 ImageNet-normalised ``(..., 3, H, W)``."""
-    scale = (1.0 / (255.0 * STD)).astype(np.float32)
-    out = views.astype(np.float32) * scale - MEAN / STD
-    return np.moveaxis(out, -1, -3)
+def normalize(views, channel_axis=-1):
+    """uint8 views -> float32 ImageNet-normalised, in one pass, keeping the layout;
+    ``channel_axis`` is where the RGB axis is."""
+    shape = [1] * views.ndim
+    shape[channel_axis] = 3
+    scale = (1.0 / (255.0 * STD)).reshape(shape)
+    out = np.multiply(views, scale, dtype=np.float32)
+    out -= (MEAN / STD).reshape(shape)
+    return out
