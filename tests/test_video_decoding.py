@@ -58,5 +58,5 @@ def test_dataset_gives_the_protocol_views_of_real_videos(real_videos, tmp_path):
         frames = np.stack([decoded[i] for i in range(start, start + 16, 2)])
         h, w = resized_shape(frames.shape[1], frames.shape[2], 128)
         frames = np.stack([cv2.resize(f, (w, h)) for f in frames])
-        expected = normalize(centre_crop(frames, 112)[None]).transpose(0, 2, 1, 3, 4)
+        expected = normalize(centre_crop(frames, 112)[None]).transpose(0, 4, 1, 2, 3)
         np.testing.assert_allclose(views, expected, rtol=1e-6, atol=1e-6)
