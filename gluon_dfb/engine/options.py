@@ -1,0 +1,62 @@
+"""Command-line options of the training scripts (GluonCV's names, the paper's defaults)."""
+import argparse
+
+from ..models import HEADS
+
+__all__ = ['training_parser', 'parse_training_args']
+
+
+def _ints(text):
+    return [int(v) for v in text.split(',') if v.strip()]
+
+
+def training_parser(arch):
+    """Parser of ``train_scripts/train_{arch}.py``; defaults follow paper sec. 4.2."""
+    tsn = arch == 'tsn'
+    p = argparse.ArgumentParser(
+        description='Train a %s discriminative filter bank network.' % arch.upper())
+    p.add_argument('--model', default='%s_resnet50_dfb_kinetics400' % arch,
+                   help='zoo name, e.g. %s_resnet50_dfb_custom' % arch)
+    p.add_argument('--train-list', required=True, help='list file: path num_frames label')
+    p.add_argument('--val-list', help='validation list file (one centre clip per video)')
+    p.add_argument('--data-root', default='', help='folder the list paths are relative to')
+    p.add_argument('--frame-pattern', help="read frame folders, e.g. '{:05d}.jpg'")
+    p.add_argument('--num-classes', type=int, help="default: the model's data set")
+    p.add_argument('--num-segments', type=int, default=3 if tsn else 1)
+    p.add_argument('--new-length', type=int, default=1 if tsn else 32)
+    p.add_argument('--new-step', type=int, default=1 if tsn else 2)
+    p.add_argument('--input-size', type=int, default=224)
+    p.add_argument('--short-side', type=int, default=256)
+    p.add_argument('--batch-size', type=int, default=8)
+    p.add_argument('--epochs', type=int, default=100)
+    p.add_argument('--lr', type=float, default=0.01)
+    p.add_argument('--lr-steps', type=_ints, default=[40, 70, 90],
+                   help='epochs at which the lr is divided by 10 (comma separated)')
+    p.add_argument('--wd', type=float, default=1e-4, help="the paper's '10e-5'")
+    p.add_argument('--momentum', type=float, default=0.9)
+    p.add_argument('--clip-grad', type=float, default=0,
+                   help='clip the global gradient norm (per video) to this; 0: off')
+    p.add_argument('--dropout', type=float, default=None, help='default 0.5')
+    p.add_argument('--num-filters', type=int, default=None, help='per class, default 5')
+    p.add_argument('--head', choices=sorted(HEADS), help="overrides the model name's head")
+    p.add_argument('--dtype', choices=['float32', 'float16'], default='float32')
+    p.add_argument('--gpus', type=_ints, default=[], help="e.g. '0'; empty: CPU")
+    p.add_argument('--num-workers', type=int, default=2)
+    p.add_argument('--resume', action='store_true',
+                   help='continue from the newest complete checkpoint in --out-dir')
+    p.add_argument('--keep-checkpoints', type=int, default=3)
+    p.add_argument('--out-dir', default='out_%s' % arch)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--pretrained-base',
+                   help='GluonCV resnet*_v1b ImageNet .params (inflated for I3D) or a '
+                        'GluonCV action recognition checkpoint')
+    return p
+
+
+def parse_training_args(arch, argv=None):
+    """Parse and check the options."""
+    parser = training_parser(arch)
+    args = parser.parse_args(argv)
+    if not args.model.startswith(arch + '_'):
+        parser.error('--model must be a %s model (see gluon_dfb.list_models())' % arch)
+    return args

@@ -1,0 +1,198 @@
+"""The training loop: the paper's recipe (SGD, lr steps, four-term loss), per-output
+accuracy, validation, crash-safe checkpoints and resume, logs, metrics.json, curves."""
+import json
+import logging
+import os
+import time
+
+import mxnet as mx
+import numpy as np
+from mxnet import autograd, gluon
+from tqdm import tqdm
+
+from ..data import VideoDataset, evaluation_protocol, training_protocol
+from ..data.sampler import ShardedShuffleSampler
+from ..nn import DFBLoss
+from ..zoo import get_model
+from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from .curves import plot_curves
+
+__all__ = ['train', 'make_trainer', 'OUTPUT_NAMES']
+
+OUTPUT_NAMES = ('comb', 'avg', 'xchannel', 'max')
+logger = logging.getLogger('gluon_dfb.train')
+
+
+def make_trainer(params, args):
+    """The SGD trainer of the paper's recipe; multi-precision for float16."""
+    return gluon.Trainer(params, 'sgd', {'learning_rate': args.lr, 'momentum': args.momentum,
+                                         'wd': args.wd,
+                                         'multi_precision': args.dtype == 'float16'})
+
+
+def learning_rate(args, epoch):
+    """Base lr divided by 10 at each of ``args.lr_steps`` passed by ``epoch``."""
+    return args.lr * 0.1 ** sum(epoch >= step for step in args.lr_steps)
+
+
+def build_network(args, ctx):
+    """The network named by ``args.model``, with the overrides of the command line."""
+    overrides = {k: v for k, v in (('head', args.head), ('num_filters', args.num_filters),
+                                   ('dropout', args.dropout)) if v is not None}
+    net = get_model(args.model, nclass=args.num_classes, ctx=ctx,
+                    num_segments=args.num_segments if args.model.startswith('tsn') else 1,
+                    pretrained_base=args.pretrained_base, **overrides)
+    if net.load_report is not None:
+        logger.info('pretrained base %s: %d loaded, %d fresh', args.pretrained_base,
+                    len(net.load_report.loaded), len(net.load_report.fresh))
+    if args.dtype == 'float16':
+        net.cast('float16')  # Gluon's BatchNorm keeps float32 parameters
+    return net
+
+
+def build_data(args, arch, flip):
+    """Training and (optional) validation datasets and loaders."""
+    common = dict(num_segments=args.num_segments, new_length=args.new_length,
+                  new_step=args.new_step, size=args.input_size)
+    train_set = VideoDataset(args.train_list, training_protocol(arch, flip=flip, **common),
+                             root=args.data_root, num_classes=args.num_classes,
+                             frame_pattern=args.frame_pattern, short_side=args.short_side,
+                             seed=args.seed)
+    sampler = ShardedShuffleSampler(len(train_set), seed=args.seed)
+    train_loader = gluon.data.DataLoader(train_set, batch_size=args.batch_size,
+                                         sampler=sampler, last_batch='discard',
+                                         num_workers=args.num_workers)
+    val_set = val_loader = None
+    if args.val_list:
+        val_set = VideoDataset(args.val_list, evaluation_protocol('1clip', arch, **common),
+                               root=args.data_root, num_classes=args.num_classes,
+                               frame_pattern=args.frame_pattern, short_side=args.short_side)
+        val_loader = gluon.data.DataLoader(val_set, batch_size=args.batch_size,
+                                           last_batch='keep', num_workers=args.num_workers)
+    return train_set, sampler, train_loader, val_set, val_loader
+
+
+def to_network_input(batch, ctx, dtype):
+    """(B, views, ...) samples -> (B * views, ...) on ``ctx``."""
+    data = batch.reshape((-1,) + batch.shape[2:])
+    return data.as_in_context(ctx).astype(dtype, copy=False)
+
+
+def evaluate(net, loader, ctx, dtype):
+    """Top-1 of each output and top-5 of z_comb on a single-view-per-video loader."""
+    nclass = net.nclass
+    accuracies = [mx.metric.Accuracy() for _ in OUTPUT_NAMES]
+    top5 = mx.metric.TopKAccuracy(min(5, nclass))
+    for data, label in tqdm(loader, desc='validation', leave=False):
+        outputs = net.all_outputs(to_network_input(data, ctx, dtype))
+        outputs = [o.astype('float32') for o in outputs]
+        for metric, out in zip(accuracies, outputs):
+            metric.update([label], [out])
+        top5.update([label], [outputs[0]])
+    result = {'val_top1': accuracies[0].get()[1], 'val_top5': top5.get()[1]}
+    result.update({'val_top1_%s' % n: a.get()[1] for n, a in zip(OUTPUT_NAMES, accuracies)
+                   if a.num_inst})
+    return result
+
+
+def setup_output(out_dir):
+    """Create the output folder and log to ``train.log`` there."""
+    os.makedirs(out_dir, exist_ok=True)
+    handler = logging.FileHandler(os.path.join(out_dir, 'train.log'))
+    handler.setFormatter(logging.Formatter('%(asctime)s %(levelname)s %(message)s'))
+    root = logging.getLogger('gluon_dfb')
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return handler
+
+
+def train(args):
+    """Train as the command line ``args`` say; returns the per-epoch metrics.
+
+    ``args`` holds the options of ``train_scripts/train_{tsn,i3d}.py``.
+    """
+    handler = setup_output(args.out_dir)
+    try:
+        return _train(args)
+    finally:
+        logging.getLogger('gluon_dfb').removeHandler(handler)
+        handler.close()
+
+
+def _train(args):
+    ctx = mx.gpu(args.gpus[0]) if args.gpus else mx.cpu()
+    arch = args.model.split('_')[0]
+    mx.random.seed(args.seed)
+    np.random.seed(args.seed)
+    net = build_network(args, ctx)
+    flip = net.entry['horizontal_flip']
+    train_set, sampler, train_loader, val_set, val_loader = build_data(args, arch, flip)
+    trainer = make_trainer(net.collect_params(), args)
+    loss_fn = DFBLoss()
+    history, start_epoch, best = [], 0, -1.0
+    metrics_path = os.path.join(args.out_dir, 'metrics.json')
+    stem = latest_checkpoint(args.out_dir) if args.resume else None
+    if stem:
+        state = load_checkpoint(stem, net, trainer, ctx)
+        start_epoch, best = state['epoch'] + 1, state['best']
+        history = [h for h in json.load(open(metrics_path)) if h['epoch'] < start_epoch]
+        logger.info('resumed from %s (epoch %d done)', stem, state['epoch'])
+    logger.info('training %s (%s head) on %d videos, %d epochs', args.model, net.head_name,
+                len(train_set), args.epochs)
+    for epoch in range(start_epoch, args.epochs):
+        mx.random.seed(args.seed + epoch)  # dropout of epoch e does not depend on resumes
+        sampler.set_epoch(epoch)
+        train_set.set_epoch(epoch)
+        train_set.reset_failures()
+        trainer.set_learning_rate(learning_rate(args, epoch))
+        record = train_epoch(net, train_loader, trainer, loss_fn, ctx, args, epoch)
+        record['skipped_videos'] = train_set.report_failures()
+        if val_loader is not None:
+            record.update(evaluate(net, val_loader, ctx, args.dtype))
+            val_set.report_failures()
+        score = record.get('val_top1', record['train_top1_comb'])
+        history.append(record)
+        save_checkpoint(args.out_dir, epoch, net, trainer, {'best': max(best, score)},
+                        keep=args.keep_checkpoints, best=score > best)
+        best = max(best, score)
+        with open(metrics_path + '.tmp', 'w') as f:
+            json.dump(history, f, indent=1)
+        os.replace(metrics_path + '.tmp', metrics_path)
+        plot_curves(history, os.path.join(args.out_dir, 'curves.png'))
+        logger.info('epoch %d: %s', epoch, ', '.join(
+            '%s %.4g' % (k, v) for k, v in record.items() if k != 'epoch'))
+    return history
+
+
+def train_epoch(net, loader, trainer, loss_fn, ctx, args, epoch):
+    """One pass over ``loader``; returns the epoch's record (losses and top-1 of each
+    output, learning rate, throughput)."""
+    sums = np.zeros(1 + len(OUTPUT_NAMES))
+    correct = np.zeros(len(OUTPUT_NAMES))
+    seen, start = 0, time.time()
+    bar = tqdm(loader, desc='epoch %d' % epoch, leave=False)
+    for data, label in bar:
+        x = to_network_input(data, ctx, args.dtype)
+        y = label.as_in_context(ctx)
+        with autograd.record():
+            outputs = net(x)
+            loss, terms = loss_fn([o.astype('float32') for o in outputs], y)
+        loss.backward()
+        if args.clip_grad > 0:
+            grads = [p.grad(ctx) for p in net.collect_params().values() if p.grad_req != 'null']
+            gluon.utils.clip_global_norm(grads, args.clip_grad * data.shape[0])
+        trainer.step(data.shape[0])
+        batch = data.shape[0]
+        seen += batch
+        sums[0] += loss.sum().asscalar()
+        for i, (term, out) in enumerate(zip(terms, outputs)):
+            sums[1 + i] += term.sum().asscalar()
+            correct[i] += (out.argmax(axis=1).astype('int64') == y.astype('int64')).sum().asscalar()
+        bar.set_postfix(loss='%.3f' % (sums[0] / seen))
+    elapsed = time.time() - start
+    names = OUTPUT_NAMES[:len(outputs)]
+    record = {'epoch': epoch, 'lr': trainer.learning_rate, 'train_loss': sums[0] / seen,
+              'clips_per_s': seen / elapsed}
+    record.update({'train_loss_%s' % n: sums[1 + i] / seen for i, n in enumerate(names)})
+    record.update({'train_top1_%s' % n: correct[i] / seen for i, n in enumerate(names)})
+    return record

@@ -1,0 +1,10 @@
+"""Train a I3D network with the discriminative filter bank head.
+
+    python train_scripts/train_i3d.py --model i3d_resnet50_dfb_custom --num-classes 10 \
+        --train-list train.txt --val-list val.txt --data-root videos --out-dir out
+"""
+from gluon_dfb.engine.options import parse_training_args
+from gluon_dfb.engine.train import train
+
+if __name__ == '__main__':
+    train(parse_training_args('i3d'))

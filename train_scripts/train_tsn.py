@@ -1,0 +1,10 @@
+"""Train a TSN network with the discriminative filter bank head.
+
+    python train_scripts/train_tsn.py --model tsn_resnet50_dfb_custom --num-classes 10 \
+        --train-list train.txt --val-list val.txt --data-root videos --out-dir out
+"""
+from gluon_dfb.engine.options import parse_training_args
+from gluon_dfb.engine.train import train
+
+if __name__ == '__main__':
+    train(parse_training_args('tsn'))
