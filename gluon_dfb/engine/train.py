@@ -16,6 +16,7 @@ from ..nn import DFBLoss
 from ..zoo import get_model
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .curves import plot_curves
+from .loss_scaler import DynamicLossScaler
 
 __all__ = ['train', 'make_trainer', 'OUTPUT_NAMES']
 
@@ -46,6 +47,10 @@ def build_network(args, ctx):
         logger.info('pretrained base %s: %d loaded, %d fresh', args.pretrained_base,
                     len(net.load_report.loaded), len(net.load_report.fresh))
     if args.dtype == 'float16':
+        if ctx.device_type == 'cpu':
+            raise ValueError('--dtype float16 needs a GPU (--gpus 0): MXNet 1.9.1 has no '
+                             'float16 convolution or dense layer on CPU ("FP16 gemm on cpu '
+                             'not implemented")')
         net.cast('float16')  # Gluon's BatchNorm keeps float32 parameters
     return net
 
@@ -129,6 +134,7 @@ def _train(args):
     train_set, sampler, train_loader, val_set, val_loader = build_data(args, arch, flip)
     trainer = make_trainer(net.collect_params(), args)
     loss_fn = DFBLoss()
+    scaler = DynamicLossScaler() if args.dtype == 'float16' else None
     history, start_epoch, best = [], 0, -1.0
     metrics_path = os.path.join(args.out_dir, 'metrics.json')
     stem = latest_checkpoint(args.out_dir) if args.resume else None
@@ -145,7 +151,7 @@ def _train(args):
         train_set.set_epoch(epoch)
         train_set.reset_failures()
         trainer.set_learning_rate(learning_rate(args, epoch))
-        record = train_epoch(net, train_loader, trainer, loss_fn, ctx, args, epoch)
+        record = train_epoch(net, train_loader, trainer, loss_fn, ctx, args, epoch, scaler)
         record['skipped_videos'] = train_set.report_failures()
         if val_loader is not None:
             record.update(evaluate(net, val_loader, ctx, args.dtype))
@@ -164,30 +170,50 @@ def _train(args):
     return history
 
 
-def train_epoch(net, loader, trainer, loss_fn, ctx, args, epoch):
+def train_step(net, data, label, trainer, loss_fn, scaler=None, clip_grad=0):
+    """One optimisation step on a batch of ``data.shape[0]`` videos.
+
+    With a :class:`DynamicLossScaler` (float16) the loss is scaled before backward and
+    a step whose gradients overflow is skipped.
+
+    Returns
+    -------
+    (NDArray, list of NDArray, tuple of NDArray, bool)
+        Total loss per video, the per-output losses, the outputs, whether it stepped.
+    """
+    scale = scaler.scale if scaler is not None else 1.0
+    with autograd.record():
+        outputs = net(data)
+        loss, terms = loss_fn([o.astype('float32') for o in outputs], label)
+        scaled = loss * scale if scale != 1.0 else loss
+    scaled.backward()
+    grads = [p.grad(data.context) for p in net.collect_params().values()
+             if p.grad_req != 'null']
+    if scaler is not None and scaler.update(scaler.has_overflow(grads)):
+        return loss, terms, outputs, False
+    normalizer = data.shape[0] * scale
+    if clip_grad > 0:
+        gluon.utils.clip_global_norm(grads, clip_grad * normalizer)
+    trainer.step(normalizer)
+    return loss, terms, outputs, True
+
+
+def train_epoch(net, loader, trainer, loss_fn, ctx, args, epoch, scaler=None):
     """One pass over ``loader``; returns the epoch's record (losses and top-1 of each
-    output, learning rate, throughput)."""
+    output, learning rate, throughput, skipped float16 steps)."""
     sums = np.zeros(1 + len(OUTPUT_NAMES))
     correct = np.zeros(len(OUTPUT_NAMES))
     seen, start = 0, time.time()
     bar = tqdm(loader, desc='epoch %d' % epoch, leave=False)
     for data, label in bar:
-        x = to_network_input(data, ctx, args.dtype)
         y = label.as_in_context(ctx)
-        with autograd.record():
-            outputs = net(x)
-            loss, terms = loss_fn([o.astype('float32') for o in outputs], y)
-        loss.backward()
-        if args.clip_grad > 0:
-            grads = [p.grad(ctx) for p in net.collect_params().values() if p.grad_req != 'null']
-            gluon.utils.clip_global_norm(grads, args.clip_grad * data.shape[0])
-        trainer.step(data.shape[0])
-        batch = data.shape[0]
-        seen += batch
+        loss, terms, outputs, _ = train_step(net, to_network_input(data, ctx, args.dtype), y,
+                                             trainer, loss_fn, scaler, args.clip_grad)
+        seen += data.shape[0]
         sums[0] += loss.sum().asscalar()
         for i, (term, out) in enumerate(zip(terms, outputs)):
             sums[1 + i] += term.sum().asscalar()
-            correct[i] += (out.argmax(axis=1).astype('int64') == y.astype('int64')).sum().asscalar()
+            correct[i] += (out.argmax(axis=1) == y.astype(out.dtype)).sum().asscalar()
         bar.set_postfix(loss='%.3f' % (sums[0] / seen))
     elapsed = time.time() - start
     names = OUTPUT_NAMES[:len(outputs)]
@@ -195,4 +221,6 @@ def train_epoch(net, loader, trainer, loss_fn, ctx, args, epoch):
               'clips_per_s': seen / elapsed}
     record.update({'train_loss_%s' % n: sums[1 + i] / seen for i, n in enumerate(names)})
     record.update({'train_top1_%s' % n: correct[i] / seen for i, n in enumerate(names)})
+    if scaler is not None:
+        record.update(loss_scale=scaler.scale, skipped_steps=scaler.skipped)
     return record
