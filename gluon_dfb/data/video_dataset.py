@@ -91,10 +91,14 @@ class VideoDataset(Dataset):
             except VideoReadError as err:
                 if self.strict:
                     raise
-                with open(self.failure_log, 'a') as f:
-                    f.write('%s\t%s\n' % (err.path, err.reason.replace('\n', ' ')))
+                self.record_failure(err)
         raise VideoReadError(self.path(idx), 'it and the %d entries after it in %s are all '
                              'unreadable' % (MAX_REPLACEMENTS - 1, self.list_file))
+
+    def record_failure(self, err):
+        """Record a :class:`VideoReadError` (safe from DataLoader worker processes)."""
+        with open(self.failure_log, 'a') as f:
+            f.write('%s\t%s\n' % (err.path, err.reason.replace('\n', ' ')))
 
     def failures(self):
         """Unreadable entries met so far, as ``{path: reason}`` (each counted once)."""

@@ -1,9 +1,11 @@
 """Command-line options of the training scripts (GluonCV's names, the paper's defaults)."""
 import argparse
 
+from ..data import TEST_PROTOCOLS
 from ..models import HEADS
+from ..zoo import model_entry
 
-__all__ = ['training_parser', 'parse_training_args']
+__all__ = ['training_parser', 'parse_training_args', 'parse_testing_args']
 
 
 def _ints(text):
@@ -59,4 +61,33 @@ def parse_training_args(arch, argv=None):
     args = parser.parse_args(argv)
     if not args.model.startswith(arch + '_'):
         parser.error('--model must be a %s model (see gluon_dfb.list_models())' % arch)
+    return args
+
+
+def parse_testing_args(argv=None):
+    """Options of ``train_scripts/test_recognizer.py``; the protocol defaults to the
+    model's data set's (Kinetics: 2d-20x10 / 3d-10clip, Something-Something: 1clip)."""
+    p = argparse.ArgumentParser(description='Test a trained network with the paper\'s '
+                                            'test-time protocols.')
+    p.add_argument('--model', required=True)
+    p.add_argument('--params', required=True, help='trained .params file')
+    p.add_argument('--test-list', required=True)
+    p.add_argument('--data-root', default='')
+    p.add_argument('--frame-pattern')
+    p.add_argument('--num-classes', type=int)
+    p.add_argument('--head', choices=sorted(HEADS))
+    p.add_argument('--protocol', choices=TEST_PROTOCOLS)
+    p.add_argument('--num-segments', type=int, default=3, help="TSN frames of '1clip'")
+    p.add_argument('--new-length', type=int, default=32)
+    p.add_argument('--new-step', type=int, default=2)
+    p.add_argument('--input-size', type=int, default=224)
+    p.add_argument('--short-side', type=int, default=256)
+    p.add_argument('--gpus', type=_ints, default=[])
+    p.add_argument('--num-workers', type=int, default=2)
+    p.add_argument('--classes', help="class-name file, one a line (default: the model's)")
+    p.add_argument('--out', default='predictions.npz', help='per-video predictions file')
+    args = p.parse_args(argv)
+    args.protocol = args.protocol or model_entry(args.model)['test_protocol']
+    if args.model.startswith('tsn'):
+        args.new_length, args.new_step = 1, 1
     return args

@@ -1,0 +1,104 @@
+"""Test-time evaluation (paper sec. 4.2): all views of a video in one batch, softmax
+averaged over the views, per-video predictions saved for the analysis."""
+import logging
+
+import mxnet as mx
+import numpy as np
+from tqdm import tqdm
+
+from ..data import VideoDataset, VideoReadError, evaluation_protocol
+from ..zoo import get_model
+
+__all__ = ['video_probabilities', 'evaluate_list', 'save_predictions', 'load_predictions',
+           'topk_accuracy']
+
+logger = logging.getLogger(__name__)
+
+
+def video_probabilities(net, views, ctx=mx.cpu()):
+    """Class probabilities of one video: the mean over its views of softmax(z_comb).
+
+    Parameters
+    ----------
+    net : Recognizer
+        Built with ``num_segments=1`` (every view is scored on its own).
+    views : numpy.ndarray
+        The protocol's views of the video, run as one batch.
+    """
+    logits = net(mx.nd.array(views, ctx=ctx)).astype('float32')
+    return mx.nd.softmax(logits, axis=1).mean(axis=0).asnumpy()
+
+
+def topk_accuracy(probabilities, labels, k):
+    """Fraction of videos whose label is among the ``k`` most probable classes."""
+    k = min(k, probabilities.shape[1])
+    top = np.argsort(-probabilities, axis=1)[:, :k]
+    return float(np.mean([label in row for label, row in zip(labels, top)]))
+
+
+def evaluate_list(args):
+    """Score every video of ``args.test_list`` with ``args.protocol``; returns
+    ``(probabilities, labels, paths, net)``."""
+    ctx = mx.gpu(args.gpus[0]) if args.gpus else mx.cpu()
+    arch = args.model.split('_')[0]
+    net = get_model(args.model, nclass=args.num_classes, pretrained=args.params, ctx=ctx,
+                    num_segments=1, **({'head': args.head} if args.head else {}))
+    net.hybridize(static_alloc=True)
+    protocol = evaluation_protocol(args.protocol, arch, num_segments=args.num_segments,
+                                   new_length=args.new_length, new_step=args.new_step,
+                                   size=args.input_size)
+    dataset = VideoDataset(args.test_list, protocol, root=args.data_root,
+                           num_classes=net.nclass, frame_pattern=args.frame_pattern,
+                           short_side=args.short_side)
+    loader = mx.gluon.data.DataLoader(_ReadOrSkip(dataset), batch_size=1,
+                                      batchify_fn=_single, num_workers=args.num_workers)
+    probabilities, labels, paths = [], [], []
+    for views, label, index in tqdm(loader, total=len(dataset),
+                                    desc='testing (%s)' % args.protocol):
+        if int(label) < 0:
+            continue
+        probabilities.append(video_probabilities(net, np.asarray(views), ctx))
+        labels.append(int(label))
+        paths.append(dataset.path(int(index)))
+    skipped = dataset.report_failures()
+    logger.info('%d videos scored with the %s protocol, %d unreadable ones left out',
+                len(labels), args.protocol, skipped)
+    return np.stack(probabilities), np.array(labels), paths, net
+
+
+def _single(items):
+    """Batches of one video: its views already form the network's batch."""
+    return items[0]
+
+
+class _ReadOrSkip(mx.gluon.data.Dataset):
+    """Items ``(views, label, index)`` of a :class:`VideoDataset`; an unreadable video
+    gives label -1 (and is recorded by the dataset) instead of standing in another."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self):
+        return len(self.dataset)
+
+    def __getitem__(self, idx):
+        try:
+            views, label = self.dataset.read(idx, np.random.RandomState(idx))
+        except VideoReadError as err:
+            self.dataset.record_failure(err)
+            return np.zeros(1, np.float32), -1, idx
+        return views, label, idx
+
+
+def save_predictions(path, probabilities, labels, paths, classes, protocol, model):
+    """Write per-video predictions (``.npz``) for :mod:`gluon_dfb.analysis`."""
+    np.savez(path, probabilities=probabilities, labels=labels, paths=np.array(paths),
+             classes=np.array(classes), protocol=protocol, model=model)
+
+
+def load_predictions(path):
+    """Read a predictions file; a dict of its arrays (``protocol`` and ``model`` as str)."""
+    with np.load(path) as data:
+        result = {k: data[k] for k in data.files}
+    result['protocol'], result['model'] = str(result['protocol']), str(result['model'])
+    return result
