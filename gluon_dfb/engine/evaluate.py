@@ -9,8 +9,7 @@ from tqdm import tqdm
 from ..data import VideoDataset, VideoReadError, evaluation_protocol
 from ..zoo import get_model
 
-__all__ = ['video_probabilities', 'evaluate_list', 'save_predictions', 'load_predictions',
-           'topk_accuracy']
+__all__ = ['video_probabilities', 'evaluate_list', 'save_predictions', 'load_predictions']
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +26,6 @@ def video_probabilities(net, views, ctx=mx.cpu()):
     """
     logits = net(mx.nd.array(views, ctx=ctx)).astype('float32')
     return mx.nd.softmax(logits, axis=1).mean(axis=0).asnumpy()
-
-
-def topk_accuracy(probabilities, labels, k):
-    """Fraction of videos whose label is among the ``k`` most probable classes."""
-    k = min(k, probabilities.shape[1])
-    top = np.argsort(-probabilities, axis=1)[:, :k]
-    return float(np.mean([label in row for label, row in zip(labels, top)]))
 
 
 def evaluate_list(args):

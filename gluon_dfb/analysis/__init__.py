@@ -1,0 +1,1 @@
+"""The paper's analysis: accuracies, confusions, per-group improvements, filter responses."""

@@ -1,0 +1,48 @@
+"""Accuracy figures of per-video predictions (paper sec. 5)."""
+import numpy as np
+
+__all__ = ['topk_accuracy', 'confusion_matrix', 'per_class_accuracy', 'group_accuracy',
+           'most_confused_pairs']
+
+
+def topk_accuracy(probabilities, labels, k):
+    """Fraction of videos whose label is among the ``k`` most probable classes (``k`` is
+    capped at the number of classes)."""
+    k = min(k, probabilities.shape[1])
+    top = np.argsort(-probabilities, axis=1)[:, :k]
+    return float(np.mean(np.any(top == np.asarray(labels)[:, None], axis=1)))
+
+
+def confusion_matrix(labels, predicted, nclass):
+    """``C[i, j]``: videos of class ``i`` predicted as ``j``."""
+    matrix = np.zeros((nclass, nclass), np.int64)
+    np.add.at(matrix, (np.asarray(labels), np.asarray(predicted)), 1)
+    return matrix
+
+
+def per_class_accuracy(matrix):
+    """Top-1 accuracy of each class (NaN for a class without videos)."""
+    totals = matrix.sum(axis=1)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.where(totals > 0, np.diag(matrix) / np.maximum(totals, 1), np.nan)
+
+
+def group_accuracy(matrix, groups, class_index):
+    """Top-1 accuracy over the videos of each group of classes (e.g. Kinetics-400 parent
+    categories); ``groups`` maps a group name to its class names."""
+    result = {}
+    for name, members in groups.items():
+        idx = [class_index[m] for m in members if m in class_index]
+        total = matrix[idx].sum()
+        result[name] = float(matrix[idx, idx].sum() / total) if total else float('nan')
+    return result
+
+
+def most_confused_pairs(matrix, count=10):
+    """The ``count`` (true, predicted) class pairs with the most confusions, as
+    ``(true, predicted, videos)`` triples, most first."""
+    off = matrix.copy()
+    np.fill_diagonal(off, 0)
+    order = np.argsort(-off, axis=None, kind='stable')[:count]
+    pairs = [(int(i), int(j), int(off[i, j])) for i, j in zip(*np.unravel_index(order, off.shape))]
+    return [p for p in pairs if p[2] > 0]

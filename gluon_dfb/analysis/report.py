@@ -1,0 +1,111 @@
+"""One command for the paper's analysis of per-video predictions (sec. 5):
+
+    python -m gluon_dfb.analysis predictions.npz [--baseline gb_predictions.npz] \
+        [--groups groups.json] --out analysis/
+
+writes ``report.md`` (top-1, top-5, per-class and mean-class accuracy, per-group accuracy;
+with a baseline, the per-group improvement table and the most-confused pairs with both
+models' counts) and the confusion matrices as PNG, whole and per group.
+"""
+import argparse
+import json
+import os
+import re
+
+import numpy as np
+
+from ..engine.evaluate import load_predictions
+from .metrics import (confusion_matrix, group_accuracy, most_confused_pairs,
+                      per_class_accuracy, topk_accuracy)
+from .plots import plot_confusion
+
+__all__ = ['summarize', 'write_report']
+
+
+def summarize(predictions, groups=None):
+    """The figures of one predictions file (see :func:`load_predictions`)."""
+    probabilities, labels = predictions['probabilities'], predictions['labels']
+    nclass = probabilities.shape[1]
+    names = [str(c) for c in predictions['classes']] or [str(i) for i in range(nclass)]
+    matrix = confusion_matrix(labels, probabilities.argmax(axis=1), nclass)
+    per_class = per_class_accuracy(matrix)
+    summary = {'model': predictions['model'], 'protocol': predictions['protocol'],
+               'videos': int(len(labels)), 'names': names, 'matrix': matrix,
+               'top1': topk_accuracy(probabilities, labels, 1),
+               'top5': topk_accuracy(probabilities, labels, 5),
+               'per_class': per_class, 'mean_class': float(np.nanmean(per_class))}
+    if groups:
+        summary['groups'] = group_accuracy(matrix, groups, {n: i for i, n in enumerate(names)})
+    return summary
+
+
+def _slug(text):
+    return re.sub(r'[^a-z0-9]+', '_', text.lower()).strip('_')
+
+
+def write_report(predictions_file, out_dir, baseline_file=None, groups_file=None, pairs=10):
+    """Write ``report.md`` and the PNGs; returns the summaries (model, baseline)."""
+    os.makedirs(out_dir, exist_ok=True)
+    groups = json.load(open(groups_file)) if groups_file else None
+    ours = summarize(load_predictions(predictions_file), groups)
+    base = summarize(load_predictions(baseline_file), groups) if baseline_file else None
+    names = ours['names']
+    lines = ['# Analysis of %s' % ours['model'], '',
+             'Test protocol: **%s**, %d videos.' % (ours['protocol'], ours['videos']), '',
+             '| model | top-1 | top-5 | mean class |', '|---|---|---|---|']
+    for s in filter(None, (base, ours)):
+        lines.append('| %s | %.2f | %.2f | %.2f |' % (s['model'], 100 * s['top1'],
+                                                      100 * s['top5'], 100 * s['mean_class']))
+    plot_confusion(ours['matrix'], names, os.path.join(out_dir, 'confusion.png'),
+                   '%s (%s)' % (ours['model'], ours['protocol']))
+    lines += ['', '![confusion matrix](confusion.png)', '', '## Per-class accuracy', '',
+              '| class | %s%s |' % ('baseline | ' if base else '', 'accuracy'),
+              '|---|%s---|' % ('---|' if base else '')]
+    for i, name in enumerate(names):
+        lines.append('| %s | %s%.2f |' % (
+            name, '%.2f | ' % (100 * base['per_class'][i]) if base else '',
+            100 * ours['per_class'][i]))
+    if groups:
+        lines += ['', '## Per group (parent category)', '',
+                  '| group | %saccuracy%s |' % ('baseline | ' if base else '',
+                                                ' | improvement' if base else ''),
+                  '|---|---|%s' % ('---|---|' if base else '')]
+        order = sorted(groups, key=lambda g: -(ours['groups'][g] - base['groups'][g])
+                       if base else g)
+        for g in order:
+            if base:
+                lines.append('| %s | %.2f | %.2f | %+.2f |' % (
+                    g, 100 * base['groups'][g], 100 * ours['groups'][g],
+                    100 * (ours['groups'][g] - base['groups'][g])))
+            else:
+                lines.append('| %s | %.2f |' % (g, 100 * ours['groups'][g]))
+            idx = [names.index(m) for m in groups[g] if m in names]
+            png = 'confusion_%s.png' % _slug(g)
+            plot_confusion(ours['matrix'][np.ix_(idx, idx)], [names[i] for i in idx],
+                           os.path.join(out_dir, png), g)
+        lines += [''] + ['![%s](confusion_%s.png)' % (g, _slug(g)) for g in groups]
+    reference = base or ours
+    lines += ['', '## Most confused pairs%s' % (' (of the baseline)' if base else ''), '',
+              '| true class | predicted as | %s%s |' % ('baseline | ' if base else '', 'videos'),
+              '|---|---|%s---|' % ('---|' if base else '')]
+    for i, j, count in most_confused_pairs(reference['matrix'], pairs):
+        lines.append('| %s | %s | %s%d |' % (names[i], names[j], '%d | ' % count if base else '',
+                                             ours['matrix'][i, j]))
+    with open(os.path.join(out_dir, 'report.md'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    return ours, base
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('predictions')
+    parser.add_argument('--baseline', help="a baseline's predictions on the same videos")
+    parser.add_argument('--groups', help='JSON: group name -> class names')
+    parser.add_argument('--pairs', type=int, default=10)
+    parser.add_argument('--out', default='analysis')
+    args = parser.parse_args(argv)
+    ours, base = write_report(args.predictions, args.out, args.baseline, args.groups,
+                              args.pairs)
+    print('%s (%s, %d videos): top-1 %.4f, top-5 %.4f, mean class %.4f; report in %s' % (
+        ours['model'], ours['protocol'], ours['videos'], ours['top1'], ours['top5'],
+        ours['mean_class'], os.path.join(args.out, 'report.md')))
