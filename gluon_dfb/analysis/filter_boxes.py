@@ -1,0 +1,85 @@
+"""Where each discriminative filter fires (paper figs. 4-5): the maximum of each of a
+class's N filters over the filter-bank volume, mapped back to an input frame and a box
+in pixels, drawn as a PNG grid."""
+import cv2
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import mxnet as mx  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..data.transforms import normalize  # noqa: E402
+
+__all__ = ['FilterHit', 'locate_filters', 'network_input', 'draw_filter_hits']
+
+
+class FilterHit(object):
+    """Filter ``k`` of a class fired most at input ``frame`` inside ``box``
+    ``(x0, y0, x1, y1)`` (input pixels), with ``value``."""
+
+    def __init__(self, k, frame, box, value):
+        self.k, self.frame, self.box, self.value = k, frame, box, value
+
+    def __repr__(self):
+        return 'FilterHit(k=%d, frame=%d, box=%s, value=%.3g)' % (
+            self.k, self.frame, tuple(round(v, 1) for v in self.box), self.value)
+
+
+def network_input(net, frames):
+    """uint8 frames ``(F, H, W, 3)`` -> the network's input: one clip ``(1, 3, F, H, W)``
+    for 3D networks, ``F`` frames ``(F, 3, H, W)`` for TSN."""
+    x = normalize(np.ascontiguousarray(frames.transpose(3, 0, 1, 2))[None], channel_axis=1)
+    return x if net.ndim == 3 else np.ascontiguousarray(x[0].transpose(1, 0, 2, 3))
+
+
+def locate_filters(net, frames, class_index):
+    """The strongest response of each of the ``N`` filters of ``class_index``.
+
+    The temporal cell ``t`` of ``T'`` covers input frames ``[t F/T', (t+1) F/T')``; its
+    middle frame is reported. The spatial cell ``(y, x)`` of an ``h x w`` volume covers
+    ``[x W/w, (x+1) W/w) x [y H/h, (y+1) H/h)`` input pixels (the feature stride).
+
+    Parameters
+    ----------
+    net : Recognizer
+        With a filter bank (``head`` 'gb_df' or 'gb_df_lb'); TSN built with
+        ``num_segments=1``.
+    frames : numpy.ndarray
+        uint8 ``(F, H, W, 3)`` frames as the network sees them (resized and cropped).
+    class_index : int
+
+    Returns
+    -------
+    list of FilterHit
+    """
+    volume = net.filter_responses(mx.nd.array(network_input(net, frames))).asnumpy()
+    volume = volume[0] if net.ndim == 3 else volume.transpose(1, 0, 2, 3)  # (N*C, T', h, w)
+    n = net.filter_bank.num_filters
+    num_frames, height, width = frames.shape[:3]
+    steps = np.array([num_frames, height, width], float) / volume.shape[1:]
+    hits = []
+    for k in range(n):
+        response = volume[class_index * n + k]
+        t, y, x = np.unravel_index(np.argmax(response), response.shape)
+        frame = min(int((t + 0.5) * steps[0]), num_frames - 1)
+        box = (x * steps[2], y * steps[1], (x + 1) * steps[2], (y + 1) * steps[1])
+        hits.append(FilterHit(k, frame, box, float(response[t, y, x])))
+    return hits
+
+
+def draw_filter_hits(frames, hits, path, title=''):
+    """A grid, one panel per filter: the frame where it fired most, its box drawn."""
+    fig, axes = plt.subplots(1, len(hits), figsize=(3 * len(hits), 3.4), squeeze=False)
+    for ax, hit in zip(axes[0], hits):
+        image = np.ascontiguousarray(frames[hit.frame])
+        x0, y0, x1, y1 = (int(round(v)) for v in hit.box)
+        cv2.rectangle(image, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), (255, 40, 40),
+                      max(1, image.shape[0] // 100))
+        ax.imshow(image)
+        ax.set_title('filter %d: frame %d, %.2g' % (hit.k, hit.frame, hit.value), fontsize=8)
+        ax.axis('off')
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
