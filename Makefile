@@ -1,10 +1,10 @@
-# `make test` and (later) `make demo` set everything up on a fresh machine.
+# `make demo` and `make test` set everything up on a fresh machine.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test clean
+.PHONY: install demo test clean
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,9 @@ $(STAMP): setup.py
 	touch $(STAMP)
 
 install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m gluon_dfb.demo --out demo_out
 
 test: $(STAMP)
 	$(PY) -m pytest -q tests

@@ -28,6 +28,11 @@ def class_names():
             for scene, motion in GROUPS for detail in DETAILS]
 
 
+#: Background colour pair of each group's scene (jittered per video).
+SCENE_COLOURS = {'stripes': ((170, 60, 60), (90, 30, 30)), 'checks': ((60, 150, 60), (30, 80, 30)),
+                 'dots': ((70, 70, 170), (160, 160, 220)), 'plain': ((150, 150, 150),) * 2}
+
+
 def _background(scene, size, rng):
     y, x = np.mgrid[:size, :size]
     phase = rng.randint(8)
@@ -35,8 +40,8 @@ def _background(scene, size, rng):
                'checks': (((x + phase) // 8) + ((y + phase) // 8)) % 2,
                'dots': (((x + phase) % 8 < 2) & ((y + phase) % 8 < 2)).astype(int),
                'plain': np.zeros((size, size), int)}[scene]
-    colours = rng.randint(40, 200, (2, 3))
-    image = colours[pattern].astype(np.float32)
+    colours = np.array(SCENE_COLOURS[scene], np.float32) + rng.uniform(-20, 20, (2, 3))
+    image = colours[pattern]
     return image + rng.normal(0, 6, image.shape)
 
 
