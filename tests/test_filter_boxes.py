@@ -48,7 +48,9 @@ def test_box_lands_on_the_square_in_3d(tmp_path):
         assert (x1 - x0, y1 - y0) == (16, 16)  # one cell of stride 16
         assert hit.frame == 10  # temporal cell 2 of 4 covers frames 8..11 (square: 9)
     path = str(tmp_path / 'filters.png')
+    before = video.copy()
     draw_filter_hits(video, hits, path, 'class 1')
+    np.testing.assert_array_equal(video, before)  # each panel draws on its own copy
     image = cv2.imread(path)
     assert image is not None and image.std() > 10
 

@@ -72,7 +72,7 @@ def draw_filter_hits(frames, hits, path, title=''):
     """A grid, one panel per filter: the frame where it fired most, its box drawn."""
     fig, axes = plt.subplots(1, len(hits), figsize=(3 * len(hits), 3.4), squeeze=False)
     for ax, hit in zip(axes[0], hits):
-        image = np.ascontiguousarray(frames[hit.frame])
+        image = frames[hit.frame].copy()  # boxes of other panels stay off it
         x0, y0, x1, y1 = (int(round(v)) for v in hit.box)
         cv2.rectangle(image, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), (255, 40, 40),
                       max(1, image.shape[0] // 100))

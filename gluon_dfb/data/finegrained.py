@@ -3,7 +3,7 @@
 Classes come in confusable groups. Within a group every video shares the scene
 (background pattern), the clutter and the large motion of the actor (a big disk);
 the classes differ only in a small object the actor carries: a filled square or a plus
-sign of a few pixels. Pooling the whole volume into one vector (the GB baseline) sees
+sign of a few pixels (the clutter is discs and bars of that size). Pooling the whole volume into one vector (the GB baseline) sees
 the group easily and the detail hardly; the paper's claim can be checked on it.
 """
 import json
@@ -20,6 +20,8 @@ GROUPS = (('stripes', 'slide right'), ('checks', 'slide down'), ('dots', 'circle
           ('plain', 'zigzag'))
 #: The small detail that tells the classes of a group apart.
 DETAILS = ('square', 'plus')
+#: Shapes of the clutter, the same in every class.
+CLUTTER = ('disc', 'bar')
 
 
 def class_names():
@@ -65,8 +67,13 @@ def _actor_path(motion, frames, size, rng):
 
 def _detail_mask(detail, half):
     """Boolean mask, ``2 * half + 1`` pixels wide, of a filled square or a plus sign of
-    equal area, so that the two differ in shape only."""
+    equal area (the two differ in shape only), or of a clutter shape: a disc or a bar."""
     width = 2 * half + 1
+    if detail in CLUTTER:
+        y, x = np.mgrid[:width, :width] - half
+        if detail == 'disc':
+            return x ** 2 + y ** 2 <= half ** 2
+        return np.abs(y) <= max(1, half // 3)
     if detail == 'square':
         side = int(round(np.sqrt(width * width * 5 / 9)))
         mask = np.zeros((width, width), bool)
@@ -100,7 +107,7 @@ def render_video(label, rng, size=64, frames=16, detail_half=3, clutter=6):
     detail_colour = 255 - actor_colour
     offset = rng.uniform(-1, 1, 2) * radius * 0.3
     mask = _detail_mask(detail, detail_half)
-    clutter_masks = [_detail_mask(DETAILS[rng.randint(2)], detail_half) for _ in range(clutter)]
+    clutter_masks = [_detail_mask(CLUTTER[rng.randint(2)], detail_half) for _ in range(clutter)]
     clutter_xy = rng.uniform(0, size, (clutter, 2))
     clutter_v = rng.normal(0, size * 0.01, (clutter, 2))
     clutter_colours = rng.randint(0, 256, (clutter, 3))
@@ -148,7 +155,7 @@ def make_finegrained_set(out_dir, videos_per_class=(30, 10), seed=0, size=64, fr
     detail_half : int
         The discriminative detail is ``2 * detail_half + 1`` pixels wide.
     clutter : int
-        Distractor shapes (squares and plus signs of the same size) per video.
+        Distractor shapes (discs and bars of the detail's size) per video.
 
     Returns
     -------

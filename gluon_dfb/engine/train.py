@@ -83,7 +83,7 @@ def to_network_input(batch, ctx, dtype):
     return data.as_in_context(ctx).astype(dtype, copy=False)
 
 
-def evaluate(net, loader, ctx, dtype):
+def validate(net, loader, ctx, dtype):
     """Top-1 of each output and top-5 of z_comb on a single-view-per-video loader."""
     nclass = net.nclass
     accuracies = [mx.metric.Accuracy() for _ in OUTPUT_NAMES]
@@ -154,7 +154,7 @@ def _train(args):
         record = train_epoch(net, train_loader, trainer, loss_fn, ctx, args, epoch, scaler)
         record['skipped_videos'] = train_set.report_failures()
         if val_loader is not None:
-            record.update(evaluate(net, val_loader, ctx, args.dtype))
+            record.update(validate(net, val_loader, ctx, args.dtype))
             val_set.report_failures()
         score = record.get('val_top1', record['train_top1_comb'])
         history.append(record)
