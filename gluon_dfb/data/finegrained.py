@@ -104,7 +104,7 @@ def render_video(label, rng, size=64, frames=16, detail_half=3, clutter=6):
     path = _actor_path(motion, frames, size, rng)
     radius = size * rng.uniform(0.12, 0.16)
     actor_colour = rng.randint(0, 256, 3)
-    detail_colour = 255 - actor_colour
+    detail_colour = np.array([255, 255, 255])  # the same bright detail on every actor
     offset = rng.uniform(-1, 1, 2) * radius * 0.3
     mask = _detail_mask(detail, detail_half)
     clutter_masks = [_detail_mask(CLUTTER[rng.randint(2)], detail_half) for _ in range(clutter)]
