@@ -1,7 +1,6 @@
 """Multiply-add counts of a hybridized Gluon network, read off its symbol graph."""
 import json
 
-import mxnet as mx
 import numpy as np
 
 

@@ -1,6 +1,5 @@
 """The analysis against direct numpy computations on prediction files the test writes."""
 import json
-import os
 import subprocess
 import sys
 

@@ -35,8 +35,8 @@ def test_written_set_is_deterministic_and_readable(tmp_path):
         b = decord.VideoReader(str(tmp_path / 'b' / record.path)).get_batch(range(8)).asnumpy()
         assert a.shape == (8, 64, 64, 3) and np.array_equal(a, b)
     assert filecmp.cmp(first['train'], second['train'], shallow=False)
-    other = make_finegrained_set(str(tmp_path / 'c'), videos_per_class=(1, 1), seed=4,
-                                 size=64, frames=8)
+    make_finegrained_set(str(tmp_path / 'c'), videos_per_class=(1, 1), seed=4,
+                         size=64, frames=8)
     a = decord.VideoReader(str(tmp_path / 'a' / records[0].path))[0].asnumpy()
     c = decord.VideoReader(str(tmp_path / 'c' / records[0].path))[0].asnumpy()
     assert not np.array_equal(a, c)
