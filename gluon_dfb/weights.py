@@ -74,8 +74,7 @@ def assign_params(net, arrays, source, ctx=None, strict=True):
         if not _fits(param.shape, value.shape):
             mismatched.append((key, param.shape, value.shape))
             continue
-        target_ctx = ctx or (param.list_ctx() if param._data is not None else mx.cpu())
-        param._load_init(value, target_ctx, cast_dtype=True)
+        param._load_init(value, ctx or param.list_ctx(), cast_dtype=True)
         loaded.append(key)
     report = LoadReport(loaded, fresh, sorted(set(arrays) - used), mismatched)
     if strict and (report.fresh or report.unused or report.mismatched):
