@@ -10,7 +10,7 @@ from mxnet.gluon.data import Dataset
 from .decode import VideoReadError, read_folder_frames, read_video_frames
 from .video_list import read_video_list
 
-__all__ = ['VideoDataset']
+__all__ = ['VideoDataset', 'read_views']
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +73,9 @@ class VideoDataset(Dataset):
     def read(self, idx, rng):
         """Views and label of entry ``idx``; raises :class:`VideoReadError`."""
         record = self.records[idx]
-        path = self.path(idx)
-        index_fn = lambda n: self.protocol.indices(n, rng)  # noqa: E731
-        if self.frame_pattern is None:
-            frames = read_video_frames(path, index_fn, self.short_side)
-        else:
-            frames = read_folder_frames(path, self.frame_pattern, record.num_frames,
-                                        index_fn, self.short_side)
-        return self.protocol.arrange(self.protocol.spatial(frames, rng)), record.label
+        views = read_views(self.path(idx), self.protocol, self.short_side, rng,
+                           self.frame_pattern, record.num_frames)
+        return views, record.label
 
     def __getitem__(self, idx):
         rng = np.random.RandomState([self.seed, self.epoch, idx])
@@ -117,6 +112,17 @@ class VideoDataset(Dataset):
                            len(failures), self.list_file,
                            '\n'.join('  %s: %s' % item for item in sorted(failures.items())))
         return len(failures)
+
+
+def read_views(path, protocol, short_side=256, rng=None, frame_pattern=None, num_frames=0):
+    """The views of one video (file, or frame folder with ``frame_pattern`` and
+    ``num_frames``) as ``protocol`` lays them out; raises :class:`VideoReadError`."""
+    index_fn = lambda n: protocol.indices(n, rng)  # noqa: E731
+    if frame_pattern is None:
+        frames = read_video_frames(path, index_fn, short_side)
+    else:
+        frames = read_folder_frames(path, frame_pattern, num_frames, index_fn, short_side)
+    return protocol.arrange(protocol.spatial(frames, rng))
 
 
 def _remove_quietly(path):

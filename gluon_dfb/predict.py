@@ -1,0 +1,121 @@
+"""Predict the actions of videos with a trained network:
+
+    python -m gluon_dfb.predict VIDEO|FOLDER|GLOB [...] --model NAME [--params FILE]
+        [--classes FILE] [--protocol {1clip,3d-10clip,2d-20x10}] [--topk 5] [--json]
+        [--explain OUT_DIR]
+
+Prints the top-k classes with probabilities per video (or JSON); a video that cannot be
+read is reported and the others go on; the exit status is 1 if any failed.
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+
+import mxnet as mx
+import numpy as np
+from tqdm import tqdm
+
+from .analysis.filter_boxes import draw_filter_hits, locate_filters
+from .data import TEST_PROTOCOLS, VideoReadError, evaluation_protocol, read_views
+from .data.decode import read_video_frames
+from .data.prepare import VIDEO_EXTENSIONS
+from .data.transforms import centre_crop
+from .engine.evaluate import video_probabilities
+from .zoo import get_model
+
+__all__ = ['expand_videos', 'main']
+
+
+def expand_videos(items):
+    """Video files named by paths, folders (their videos, sorted) and glob patterns."""
+    videos = []
+    for item in items:
+        if os.path.isdir(item):
+            videos += sorted(os.path.join(item, n) for n in os.listdir(item)
+                             if n.lower().endswith(VIDEO_EXTENSIONS))
+        elif any(c in item for c in '*?['):
+            videos += sorted(glob.glob(item))
+        else:
+            videos.append(item)
+    return videos
+
+
+def explain(net, path, class_index, class_name, out_dir, protocol, size, short_side):
+    """Write the picture of where the filters of ``class_index`` fire in the frames of
+    ``path`` that the one-view ``protocol`` picks (centre crop)."""
+    frames = centre_crop(read_video_frames(path, lambda n: protocol.indices(n, None)[0],
+                                           short_side), size)
+    out = os.path.join(out_dir, os.path.splitext(os.path.basename(path))[0] + '_filters.png')
+    draw_filter_hits(frames, locate_filters(net, frames, class_index), out,
+                     '%s: filters of "%s"' % (os.path.basename(path), class_name))
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('videos', nargs='+')
+    parser.add_argument('--model', required=True)
+    parser.add_argument('--params', help='trained .params (default: the zoo\'s published)')
+    parser.add_argument('--num-classes', type=int)
+    parser.add_argument('--classes', help='class names, one a line')
+    parser.add_argument('--protocol', choices=TEST_PROTOCOLS)
+    parser.add_argument('--num-segments', type=int, default=3)
+    parser.add_argument('--new-length', type=int, default=32)
+    parser.add_argument('--new-step', type=int, default=2)
+    parser.add_argument('--input-size', type=int, default=224)
+    parser.add_argument('--short-side', type=int, default=256)
+    parser.add_argument('--topk', type=int, default=5)
+    parser.add_argument('--json', action='store_true', help='print one JSON document')
+    parser.add_argument('--explain', metavar='OUT_DIR',
+                        help='also draw where the top class\'s filters fire')
+    args = parser.parse_args(argv)
+
+    net = get_model(args.model, nclass=args.num_classes, num_segments=1,
+                    pretrained=args.params or True)
+    net.hybridize(static_alloc=True)
+    classes = (open(args.classes).read().splitlines() if args.classes else
+               net.classes or [str(i) for i in range(net.nclass)])
+    arch = args.model.split('_')[0]
+    protocol_name = args.protocol or net.entry['test_protocol']
+    protocol = evaluation_protocol(
+        protocol_name, arch, num_segments=args.num_segments,
+        new_length=1 if arch == 'tsn' else args.new_length,
+        new_step=1 if arch == 'tsn' else args.new_step, size=args.input_size)
+    one_view = evaluation_protocol('1clip', arch, num_segments=8, new_length=args.new_length,
+                                   new_step=args.new_step, size=args.input_size)
+    results, failed = [], 0
+    videos = expand_videos(args.videos)
+    for path in tqdm(videos, desc='predicting', disable=len(videos) < 2):
+        try:
+            views = read_views(path, protocol, args.short_side)
+        except VideoReadError as err:
+            failed += 1
+            print('cannot read %s' % err, file=sys.stderr)
+            results.append({'video': path, 'error': err.reason})
+            continue
+        probabilities = video_probabilities(net, views, mx.cpu())
+        top = np.argsort(-probabilities)[:args.topk]
+        entry = {'video': path, 'protocol': protocol_name,
+                 'probabilities': probabilities.tolist(),
+                 'top': [{'class': classes[i], 'index': int(i),
+                          'probability': float(probabilities[i])} for i in top]}
+        if args.explain:
+            os.makedirs(args.explain, exist_ok=True)
+            entry['explanation'] = explain(net, path, int(top[0]), classes[top[0]],
+                                           args.explain, one_view, args.input_size,
+                                           args.short_side)
+        results.append(entry)
+        if not args.json:
+            print('%s (%s): %s' % (path, protocol_name, ', '.join(
+                '%s %.3f' % (t['class'], t['probability']) for t in entry['top'])))
+    if args.json:
+        print(json.dumps(results, indent=1))
+    if failed:
+        print('%d of %d videos could not be read' % (failed, len(videos)), file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

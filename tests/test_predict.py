@@ -1,0 +1,51 @@
+"""Predicting real videos as a user does, with a broken one among them."""
+import json
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import mxnet as mx
+import numpy as np
+
+from gluon_dfb import get_model
+from gluon_dfb.engine.evaluate import evaluate_list
+
+
+def test_predict_real_videos_and_a_broken_one(real_videos, tmp_path):
+    net = get_model('tsn_resnet18_dfb_custom', nclass=3, num_segments=1)
+    net(mx.nd.ones((1, 3, 64, 64)))
+    params = str(tmp_path / 'model.params')
+    net.save_parameters(params)
+    classes = tmp_path / 'classes.txt'
+    classes.write_text('walking\nriding\ntalking\n')
+    broken = tmp_path / 'broken.mp4'
+    broken.write_bytes(os.urandom(5000))
+    videos = [real_videos['carphone_pristine.mp4'], str(broken), real_videos['bikes_vp9.webm']]
+    common = ['--model', 'tsn_resnet18_dfb_custom', '--num-classes', '3', '--params', params,
+              '--protocol', '2d-20x10', '--input-size', '64', '--short-side', '64']
+    run = subprocess.run([sys.executable, '-m', 'gluon_dfb.predict'] + videos + common +
+                         ['--classes', str(classes), '--json', '--topk', '2', '--explain',
+                          str(tmp_path / 'explained')], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert 'broken.mp4' in run.stderr and '1 of 3 videos could not be read' in run.stderr
+    results = json.loads(run.stdout)
+    assert [r['video'] for r in results] == videos
+    assert 'error' in results[1] and 'error' not in results[0] and 'error' not in results[2]
+    assert os.path.getsize(results[0]['explanation']) > 0
+    assert results[0]['top'][0]['class'] in ('walking', 'riding', 'talking')
+
+    # the same probabilities as the test-protocol evaluation of the same videos
+    listed = tmp_path / 'list.txt'
+    listed.write_text('%s 0 0\n%s 0 1\n' % (videos[0], videos[2]))
+    probabilities, labels, paths, _ = evaluate_list(SimpleNamespace(
+        model='tsn_resnet18_dfb_custom', params=params, num_classes=3, head=None,
+        test_list=str(listed), data_root='', frame_pattern=None, protocol='2d-20x10',
+        num_segments=3, new_length=1, new_step=1, input_size=64, short_side=64, gpus=[],
+        num_workers=0))
+    for expected, result in zip(probabilities, (results[0], results[2])):
+        np.testing.assert_allclose(result['probabilities'], expected, rtol=1e-5, atol=1e-7)
+
+    plain = subprocess.run([sys.executable, '-m', 'gluon_dfb.predict', videos[0]] + common,
+                           capture_output=True, text=True)
+    assert plain.returncode == 0 and '(2d-20x10):' in plain.stdout
