@@ -25,6 +25,7 @@ setup(
     extras_require={
         'cpu': ['mxnet==1.9.1'],
         'cu112': ['mxnet-cu112==1.9.1'],
-        'test': ['pytest', 'scikit-video==1.1.11'],
+        'test': ['pytest', 'scikit-video==1.1.11', 'onnx==1.16.2', 'onnxruntime==1.19.2'],
+        'export': ['onnx==1.16.2', 'onnxruntime==1.19.2'],
     },
 )

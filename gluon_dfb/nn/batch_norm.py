@@ -5,7 +5,8 @@ __all__ = ['BatchNorm3D']
 
 
 class BatchNorm3D(nn.BatchNorm):
-    """BatchNorm over (N, C, T, H, W) applied through a 4D (N, C, T*H, W) view.
+    """BatchNorm over (N, C, T, H, W) applied through a 4D view (N, C, T*W, H) of the
+    same memory (every element of a channel stays in that channel's slice).
 
     The per-channel statistics are those of :class:`mxnet.gluon.nn.BatchNorm` on the
     5D tensor; the view avoids oneDNN's ``Check failed: !is_view`` in the backward of
@@ -14,7 +15,7 @@ class BatchNorm3D(nn.BatchNorm):
     """
 
     def hybrid_forward(self, F, x, gamma, beta, running_mean, running_var):
-        flat = F.reshape(x, shape=(0, 0, -3, 0))
+        flat = F.reshape(x, shape=(0, 0, -1, 0))  # 0 and -1 only: ONNX can export it
         out = super(BatchNorm3D, self).hybrid_forward(
             F, flat, gamma, beta, running_mean, running_var)
         return F.reshape_like(out, x)

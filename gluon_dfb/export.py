@@ -1,0 +1,96 @@
+"""Export a trained network for deployment: an MXNet symbol/params pair (MXNet Model
+Server, ``SymbolBlock``) and an ONNX file, both computing z_comb for one fixed input
+shape.
+
+    python -m gluon_dfb.export --model NAME --num-classes 8 --params FILE \
+        --input-shape 1,3,32,224,224 --out DIR
+"""
+import argparse
+import os
+from unittest import mock
+
+import mxnet as mx
+import numpy as np
+
+from .zoo import get_model
+
+__all__ = ['export_symbol', 'export_onnx', 'main']
+
+ONNX_OPSET = 13  # the operator set MXNet 1.9.1's exporter translates to
+
+
+def export_symbol(net, input_shape, prefix):
+    """Write ``prefix-symbol.json`` / ``prefix-0000.params`` computing z_comb for inputs
+    of ``input_shape``; the local branch's shape-following resize is fixed to that
+    shape (same numbers), since ONNX cannot resize "like" another tensor.
+
+    Returns
+    -------
+    (str, str)
+        The symbol and parameter files.
+    """
+    data = mx.nd.zeros(input_shape)
+    if net.local_branch is not None:
+        f4 = net.stage4(mx.nd, data)
+        net.local_branch.fixed_shapes = (net.stage5(f4).shape, f4.shape)
+    net.hybridize()
+    net(data)
+    net.export(prefix)
+    symbol_file = prefix + '-symbol.json'
+    mx.sym.load(symbol_file)[0].save(symbol_file)  # z_comb only
+    return symbol_file, prefix + '-0000.params'
+
+
+def export_onnx(symbol_file, params_file, input_shape, onnx_file):
+    """Convert an exported symbol to ONNX (opset 13) with MXNet 1.9.1's exporter.
+
+    That exporter translates to opset-13 operators but labels and checks the model
+    with the newest opset of the installed ``onnx`` (21 for onnx 1.16), which then
+    rejects it; the opset is pinned to 13 around the conversion and in the file, and
+    the parameters are kept out of the graph inputs so onnxruntime can fold them.
+    """
+    import onnx
+    params = {k.split(':', 1)[-1]: v for k, v in mx.nd.load(params_file).items()}
+    context = onnx.checker.DEFAULT_CONTEXT
+    saved = context.opset_imports
+    context.opset_imports = {'': ONNX_OPSET}
+    try:
+        with mock.patch('onnx.defs.onnx_opset_version', return_value=ONNX_OPSET):
+            mx.onnx.export_model(mx.sym.load(symbol_file), params, [tuple(input_shape)],
+                                 [np.float32], onnx_file)
+    finally:
+        context.opset_imports = saved
+    model = onnx.load(onnx_file)
+    model.opset_import[0].version = ONNX_OPSET
+    weights = {i.name for i in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(inputs)
+    onnx.checker.check_model(model)
+    onnx.save(model, onnx_file)
+    return onnx_file
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--model', required=True)
+    parser.add_argument('--params', required=True)
+    parser.add_argument('--num-classes', type=int)
+    parser.add_argument('--head')
+    parser.add_argument('--input-shape', required=True,
+                        help='e.g. 1,3,32,224,224 (I3D) or 20,3,224,224 (TSN frames)')
+    parser.add_argument('--out', required=True, help='output folder')
+    args = parser.parse_args(argv)
+    shape = tuple(int(v) for v in args.input_shape.split(','))
+    net = get_model(args.model, nclass=args.num_classes, pretrained=args.params,
+                    num_segments=1, **({'head': args.head} if args.head else {}))
+    os.makedirs(args.out, exist_ok=True)
+    prefix = os.path.join(args.out, args.model)
+    symbol_file, params_file = export_symbol(net, shape, prefix)
+    onnx_file = export_onnx(symbol_file, params_file, shape, prefix + '.onnx')
+    print('wrote %s, %s and %s (input %s, output z_comb)' % (
+        symbol_file, params_file, onnx_file, 'x'.join(map(str, shape))))
+
+
+if __name__ == '__main__':
+    main()
