@@ -141,7 +141,8 @@ def _train(args):
     if stem:
         state = load_checkpoint(stem, net, trainer, ctx)
         start_epoch, best = state['epoch'] + 1, state['best']
-        history = [h for h in json.load(open(metrics_path)) if h['epoch'] < start_epoch]
+        with open(metrics_path) as f:
+            history = [h for h in json.load(f) if h['epoch'] < start_epoch]
         logger.info('resumed from %s (epoch %d done)', stem, state['epoch'])
     logger.info('training %s (%s head) on %d videos, %d epochs', args.model, net.head_name,
                 len(train_set), args.epochs)
@@ -158,12 +159,12 @@ def _train(args):
             val_set.report_failures()
         score = record.get('val_top1', record['train_top1_comb'])
         history.append(record)
+        with open(metrics_path + '.tmp', 'w') as f:  # before the checkpoint: a resume
+            json.dump(history, f, indent=1)          # drops records past its epoch
+        os.replace(metrics_path + '.tmp', metrics_path)
         save_checkpoint(args.out_dir, epoch, net, trainer, {'best': max(best, score)},
                         keep=args.keep_checkpoints, best=score > best)
         best = max(best, score)
-        with open(metrics_path + '.tmp', 'w') as f:
-            json.dump(history, f, indent=1)
-        os.replace(metrics_path + '.tmp', metrics_path)
         plot_curves(history, os.path.join(args.out_dir, 'curves.png'))
         logger.info('epoch %d: %s', epoch, ', '.join(
             '%s %.4g' % (k, v) for k, v in record.items() if k != 'epoch'))
