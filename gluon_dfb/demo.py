@@ -55,7 +55,7 @@ def test_model(data, run_dir, head):
         model=MODEL, params=latest_checkpoint(run_dir) + '.params', num_classes=data['nclass'],
         head=head, test_list=data['val'], data_root=data['root'], frame_pattern=None,
         protocol='1clip', num_segments=3, new_length=1, new_step=1, input_size=SIZE,
-        short_side=SIZE, gpus=[], num_workers=0)
+        short_side=SIZE, gpus=[], num_workers=0, view_batch=0)
     probabilities, labels, paths, _ = evaluate_list(args)
     path = os.path.join(run_dir, 'predictions.npz')
     save_predictions(path, probabilities, labels, paths, data['classes'], '1clip (3 frames)',

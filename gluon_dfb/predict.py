@@ -66,6 +66,8 @@ def main(argv=None):
     parser.add_argument('--new-step', type=int, default=2)
     parser.add_argument('--input-size', type=int, default=224)
     parser.add_argument('--short-side', type=int, default=256)
+    parser.add_argument('--view-batch', type=int, default=0,
+                        help='views per forward pass; 0: all views of a video at once')
     parser.add_argument('--topk', type=int, default=5)
     parser.add_argument('--json', action='store_true', help='print one JSON document')
     parser.add_argument('--explain', metavar='OUT_DIR',
@@ -95,7 +97,7 @@ def main(argv=None):
             print('cannot read %s' % err, file=sys.stderr)
             results.append({'video': path, 'error': err.reason})
             continue
-        probabilities = video_probabilities(net, views, mx.cpu())
+        probabilities = video_probabilities(net, views, mx.cpu(), args.view_batch)
         top = np.argsort(-probabilities)[:args.topk]
         entry = {'video': path, 'protocol': protocol_name,
                  'probabilities': probabilities.tolist(),

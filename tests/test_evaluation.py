@@ -28,7 +28,8 @@ def videos(tmp_path_factory):
 
 @pytest.mark.parametrize('name,protocol,views,extra', [
     ('tsn_resnet18_dfb_custom', '2d-20x10', 200, []),
-    ('i3d_resnet18_dfb_custom', '3d-10clip', 10, ['--new-length', '4', '--new-step', '2']),
+    ('i3d_resnet18_dfb_custom', '3d-10clip', 10, ['--new-length', '4', '--new-step', '2',
+                                                  '--view-batch', '3']),
 ])
 def test_protocol_predictions_are_mean_per_view_softmax(name, protocol, views, extra, videos,
                                                         tmp_path):

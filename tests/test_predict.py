@@ -42,7 +42,7 @@ def test_predict_real_videos_and_a_broken_one(real_videos, tmp_path):
         model='tsn_resnet18_dfb_custom', params=params, num_classes=3, head=None,
         test_list=str(listed), data_root='', frame_pattern=None, protocol='2d-20x10',
         num_segments=3, new_length=1, new_step=1, input_size=64, short_side=64, gpus=[],
-        num_workers=0))
+        num_workers=0, view_batch=0))
     for expected, result in zip(probabilities, (results[0], results[2])):
         np.testing.assert_allclose(result['probabilities'], expected, rtol=1e-5, atol=1e-7)
 

@@ -84,6 +84,8 @@ def parse_testing_args(argv=None):
     p.add_argument('--short-side', type=int, default=256)
     p.add_argument('--gpus', type=_ints, default=[])
     p.add_argument('--num-workers', type=int, default=2)
+    p.add_argument('--view-batch', type=int, default=0,
+                   help='views per forward pass; 0: all views of a video at once')
     p.add_argument('--classes', help="class-name file, one a line (default: the model's)")
     p.add_argument('--out', default='predictions.npz', help='per-video predictions file')
     args = p.parse_args(argv)
