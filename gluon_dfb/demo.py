@@ -17,13 +17,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .analysis.filter_boxes import draw_filter_hits, locate_filters
+from .analysis.filter_boxes import explain_video
 from .analysis.metrics import topk_accuracy
 from .analysis.report import write_report
 from .data import VideoDataset, evaluation_protocol
-from .data.decode import read_video_frames
 from .data.finegrained import DETAILS, make_finegrained_set
-from .data.transforms import centre_crop
 from .engine.checkpoint import latest_checkpoint
 from .engine.evaluate import evaluate_list, save_predictions
 from .engine.options import parse_training_args
@@ -88,14 +86,10 @@ def filter_pictures(data, run_dir, out_dir, videos=4):
         if record.label in seen or len(pictures) >= videos:
             continue
         seen.add(record.label)
-        frames = read_video_frames(dataset.path(i), lambda n: protocol.indices(n, None)[0],
-                                   SIZE)
-        frames = centre_crop(frames, SIZE)
-        hits = locate_filters(net, frames, record.label)
         name = 'filters_class%02d.png' % record.label
-        draw_filter_hits(frames, hits, os.path.join(out_dir, name),
-                         '%s: the %d filters of its class' % (data['classes'][record.label],
-                                                              len(hits)))
+        explain_video(net, dataset.path(i), record.label, os.path.join(out_dir, name),
+                      '%s: the filters of its class' % data['classes'][record.label],
+                      protocol, SIZE, SIZE)
         pictures.append(name)
     return pictures
 

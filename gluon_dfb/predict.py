@@ -17,11 +17,9 @@ import mxnet as mx
 import numpy as np
 from tqdm import tqdm
 
-from .analysis.filter_boxes import draw_filter_hits, locate_filters
+from .analysis.filter_boxes import explain_video
 from .data import TEST_PROTOCOLS, VideoReadError, evaluation_protocol, read_views
-from .data.decode import read_video_frames
 from .data.prepare import VIDEO_EXTENSIONS
-from .data.transforms import centre_crop
 from .engine.evaluate import video_probabilities
 from .zoo import get_model
 
@@ -40,17 +38,6 @@ def expand_videos(items):
         else:
             videos.append(item)
     return videos
-
-
-def explain(net, path, class_index, class_name, out_dir, protocol, size, short_side):
-    """Write the picture of where the filters of ``class_index`` fire in the frames of
-    ``path`` that the one-view ``protocol`` picks (centre crop)."""
-    frames = centre_crop(read_video_frames(path, lambda n: protocol.indices(n, None)[0],
-                                           short_side), size)
-    out = os.path.join(out_dir, os.path.splitext(os.path.basename(path))[0] + '_filters.png')
-    draw_filter_hits(frames, locate_filters(net, frames, class_index), out,
-                     '%s: filters of "%s"' % (os.path.basename(path), class_name))
-    return out
 
 
 def main(argv=None):
@@ -105,9 +92,12 @@ def main(argv=None):
                           'probability': float(probabilities[i])} for i in top]}
         if args.explain:
             os.makedirs(args.explain, exist_ok=True)
-            entry['explanation'] = explain(net, path, int(top[0]), classes[top[0]],
-                                           args.explain, one_view, args.input_size,
-                                           args.short_side)
+            out = os.path.join(args.explain, os.path.splitext(os.path.basename(path))[0]
+                               + '_filters.png')
+            explain_video(net, path, int(top[0]), out, '%s: filters of "%s"' % (
+                os.path.basename(path), classes[top[0]]), one_view, args.input_size,
+                args.short_side)
+            entry['explanation'] = out
         results.append(entry)
         if not args.json:
             print('%s (%s): %s' % (path, protocol_name, ', '.join(

@@ -9,9 +9,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import mxnet as mx  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..data.transforms import normalize  # noqa: E402
+from ..data.decode import read_video_frames  # noqa: E402
+from ..data.transforms import centre_crop, normalize  # noqa: E402
 
-__all__ = ['FilterHit', 'locate_filters', 'network_input', 'draw_filter_hits']
+__all__ = ['FilterHit', 'locate_filters', 'network_input', 'draw_filter_hits',
+           'explain_video']
 
 
 class FilterHit(object):
@@ -83,3 +85,18 @@ def draw_filter_hits(frames, hits, path, title=''):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def explain_video(net, path, class_index, out_png, title, protocol, size, short_side):
+    """Decode the frames of ``path`` that the one-view ``protocol`` picks, centre-crop
+    them to ``size``, and draw where the filters of ``class_index`` fire to ``out_png``.
+
+    Returns
+    -------
+    list of FilterHit
+    """
+    frames = centre_crop(read_video_frames(path, lambda n: protocol.indices(n, None)[0],
+                                           short_side), size)
+    hits = locate_filters(net, frames, class_index)
+    draw_filter_hits(frames, hits, out_png, title)
+    return hits
