@@ -24,21 +24,32 @@ def export_symbol(net, input_shape, prefix):
     of ``input_shape``; the local branch's shape-following resize is fixed to that
     shape (same numbers), since ONNX cannot resize "like" another tensor.
 
+    The graph is traced symbolically (shapes inferred, nothing computed), so exporting
+    for large inputs costs no forward pass; ``net`` is left as it was.
+
     Returns
     -------
     (str, str)
         The symbol and parameter files.
     """
-    data = mx.nd.zeros(input_shape)
-    if net.local_branch is not None:
-        f4 = net.stage4(mx.nd, data)
-        net.local_branch.fixed_shapes = (net.stage5(f4).shape, f4.shape)
-    net.hybridize()
-    net(data)
-    net.export(prefix)
-    symbol_file = prefix + '-symbol.json'
-    mx.sym.load(symbol_file)[0].save(symbol_file)  # z_comb only
-    return symbol_file, prefix + '-0000.params'
+    data = mx.sym.var('data', dtype='float32')
+    branch = net.local_branch
+    if branch is not None:
+        f4 = net.stage4(mx.sym, data)
+        branch.fixed_shapes = tuple(s.infer_shape(data=tuple(input_shape))[1][0]
+                                    for s in (net.stage5(f4), f4))
+    try:
+        z_comb = net.all_outputs(data)[0]
+    finally:
+        if branch is not None:
+            branch.fixed_shapes = None
+    symbol_file, params_file = prefix + '-symbol.json', prefix + '-0000.params'
+    z_comb.save(symbol_file)
+    arguments, states = set(z_comb.list_arguments()), set(z_comb.list_auxiliary_states())
+    mx.nd.save(params_file, {
+        ('arg:' if name in arguments else 'aux:') + name: param.data()
+        for name, param in net.collect_params().items() if name in arguments | states})
+    return symbol_file, params_file
 
 
 def export_onnx(symbol_file, params_file, input_shape, onnx_file):

@@ -37,3 +37,15 @@ def test_symbol_and_onnx_equal_mxnet(name, shape, tmp_path, rng):
     assert len(got) == 1
     np.testing.assert_allclose(got[0], expected, atol=1e-4, rtol=0)
     assert np.abs(expected).max() > 1e-3
+
+
+def test_onnx_runner_exports_once_per_shape_and_leaves_the_network_alone(rng):
+    from gluon_dfb.onnx_runner import OnnxRunner
+    net = get_model('i3d_resnet18_dfb_custom', nclass=4, num_segments=1)
+    net.hybridize(static_alloc=True)
+    runner = OnnxRunner(net)
+    for shape in [(2, 3, 8, 64, 80), (1, 3, 8, 48, 72), (2, 3, 8, 64, 80)]:
+        x = mx.nd.array(rng.normal(size=shape))
+        np.testing.assert_allclose(runner(x).asnumpy(), net(x).asnumpy(), atol=1e-4, rtol=0)
+    assert sorted(runner.sessions) == [(1, 3, 8, 48, 72), (2, 3, 8, 64, 80)]
+    assert net.local_branch.fixed_shapes is None

@@ -43,9 +43,32 @@ def test_predict_real_videos_and_a_broken_one(real_videos, tmp_path):
         test_list=str(listed), data_root='', frame_pattern=None, protocol='2d-20x10',
         num_segments=3, new_length=1, new_step=1, input_size=64, short_side=64, gpus=[],
         num_workers=0, view_batch=0))
+    assert {r['engine'] for r in (results[0], results[2])} == {'onnxruntime'}  # the default
     for expected, result in zip(probabilities, (results[0], results[2])):
-        np.testing.assert_allclose(result['probabilities'], expected, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(result['probabilities'], expected, rtol=0, atol=1e-5)
 
     plain = subprocess.run([sys.executable, '-m', 'gluon_dfb.predict', videos[0]] + common,
                            capture_output=True, text=True)
     assert plain.returncode == 0 and '(2d-20x10):' in plain.stdout
+
+
+def test_predict_falls_back_to_mxnet_without_onnxruntime(real_videos, tmp_path):
+    net = get_model('i3d_resnet18_dfb_custom', nclass=3, num_segments=1)
+    net(mx.nd.ones((1, 3, 8, 64, 64)))
+    params = str(tmp_path / 'model.params')
+    net.save_parameters(params)
+    argv = [real_videos['carphone_pristine.mp4'], '--model', 'i3d_resnet18_dfb_custom',
+            '--num-classes', '3', '--params', params, '--protocol', '3d-10clip',
+            '--new-length', '8', '--input-size', '64', '--short-side', '64', '--json']
+    without = subprocess.run(
+        [sys.executable, '-c', 'import sys; sys.modules["onnxruntime"] = None; '
+         'from gluon_dfb.predict import main; sys.exit(main(sys.argv[1:]))'] + argv,
+        capture_output=True, text=True)
+    assert without.returncode == 0, without.stderr
+    assert 'onnxruntime is not installed' in without.stderr
+    fallback = json.loads(without.stdout)[0]
+    default = json.loads(subprocess.run([sys.executable, '-m', 'gluon_dfb.predict'] + argv,
+                                        check=True, capture_output=True, text=True).stdout)[0]
+    assert (fallback['engine'], default['engine']) == ('mxnet', 'onnxruntime')
+    np.testing.assert_allclose(default['probabilities'], fallback['probabilities'],
+                               rtol=0, atol=1e-5)

@@ -1,0 +1,67 @@
+"""Data-parallel training on Horovod, or a single process: who this worker is, the
+trainer that averages gradients over workers, and reductions of metrics."""
+import numpy as np
+from mxnet import gluon
+
+__all__ = ['Workers', 'HOROVOD_BUILD_HINT']
+
+HOROVOD_BUILD_HINT = (
+    "Horovod built against MXNet is needed for --use-horovod: run 'make horovod' (or "
+    "pip install setuptools wheel psutil cloudpickle pyyaml packaging; HOROVOD_WITH_MXNET=1 "
+    "HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 HOROVOD_WITHOUT_TENSORFLOW=1 "
+    "HOROVOD_WITHOUT_PYTORCH=1 pip install --no-build-isolation horovod==0.28.1)")
+
+
+class Workers(object):
+    """The workers of a run: one process, or every process ``horovodrun`` started.
+
+    Parameters
+    ----------
+    use_horovod : bool
+        Initialise Horovod (``hvd.init()``) and work as one of its ranks.
+
+    Attributes
+    ----------
+    rank, size, local_rank : int
+        This worker, the number of workers, this worker's index on its machine.
+    """
+
+    def __init__(self, use_horovod=False):
+        self.hvd = None
+        self.rank, self.size, self.local_rank = 0, 1, 0
+        if use_horovod:
+            try:
+                import horovod.mxnet as hvd
+            except ImportError as err:
+                raise RuntimeError('%s (%s)' % (HOROVOD_BUILD_HINT, err)) from err
+            hvd.init()
+            self.hvd = hvd
+            self.rank, self.size, self.local_rank = hvd.rank(), hvd.size(), hvd.local_rank()
+
+    @property
+    def is_root(self):
+        """Whether this worker logs and writes files (rank 0)."""
+        return self.rank == 0
+
+    def trainer(self, params, optimizer, optimizer_params):
+        """A :class:`gluon.Trainer`, or Horovod's ``DistributedTrainer``, which sums the
+        gradients of all workers and divides by ``size``: ``step(batch_size)`` with the
+        per-worker batch then averages over the union of the workers' batches."""
+        if self.hvd is None:
+            return gluon.Trainer(params, optimizer, optimizer_params)
+        return self.hvd.DistributedTrainer(params, optimizer, optimizer_params)
+
+    def broadcast_parameters(self, params):
+        """Give every worker rank 0's parameters (call after they are initialised)."""
+        if self.hvd is not None:
+            self.hvd.broadcast_parameters(params, root_rank=0)
+
+    def sum(self, values, name):
+        """Element-wise sum of ``values`` (array-like of float) over all workers."""
+        values = np.asarray(values, dtype='float64')
+        if self.hvd is None:
+            return values
+        import mxnet as mx
+        total = self.hvd.allreduce(mx.nd.array(values, dtype='float64'), average=False,
+                                   name=name)
+        return total.asnumpy()
