@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+HOROVOD := $(VENV)/.horovod
+HOROVOD_BUILD := HOROVOD_WITH_MXNET=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
+	HOROVOD_WITHOUT_TENSORFLOW=1 HOROVOD_WITHOUT_PYTORCH=1
 
-.PHONY: install demo test clean
+.PHONY: install horovod demo test clean
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +17,22 @@ $(STAMP): setup.py
 
 install: $(STAMP)
 
+# Horovod 0.28.1 compiled against the venv's MXNet (Gloo, no MPI), once per venv.
+$(HOROVOD): $(STAMP)
+	@command -v cmake >/dev/null || { echo "make horovod: cmake is missing (apt install cmake)"; exit 1; }
+	@command -v g++ >/dev/null || { echo "make horovod: a C++ compiler is missing (apt install g++)"; exit 1; }
+	$(PY) -m pip install --quiet psutil cloudpickle pyyaml packaging
+	$(HOROVOD_BUILD) $(PY) -m pip install --quiet --no-build-isolation 'horovod==0.28.1' || \
+		{ echo "make horovod: building Horovod against MXNet failed; the compiler output is above"; exit 1; }
+	$(PY) -c "import mxnet, horovod.mxnet as hvd; assert hvd.gloo_built(), 'Horovod built without Gloo'"
+	touch $(HOROVOD)
+
+horovod: $(HOROVOD)
+
 demo: $(STAMP)
 	$(PY) -m gluon_dfb.demo --out demo_out
 
-test: $(STAMP)
+test: $(STAMP) $(HOROVOD)
 	$(PY) -m pytest -q tests
 
 clean:

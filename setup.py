@@ -25,7 +25,11 @@ setup(
     extras_require={
         'cpu': ['mxnet==1.9.1'],
         'cu112': ['mxnet-cu112==1.9.1'],
-        'test': ['pytest', 'scikit-video==1.1.11', 'onnx==1.16.2', 'onnxruntime==1.19.2'],
+        'test': ['pytest', 'scikit-video==1.1.11', 'onnx==1.16.2', 'onnxruntime==1.19.2',
+                 'psutil'],
         'export': ['onnx==1.16.2', 'onnxruntime==1.19.2'],
+        # Horovod compiles against the installed MXNet: `make horovod` builds it (Gloo,
+        # no MPI) without build isolation, which a plain `pip install .[horovod]` lacks.
+        'horovod': ['horovod==0.28.1', 'psutil', 'cloudpickle', 'pyyaml', 'packaging'],
     },
 )

@@ -1,7 +1,11 @@
 """Data-parallel training on Horovod, or a single process: who this worker is, the
 trainer that averages gradients over workers, and reductions of metrics."""
+import ctypes
+
+import mxnet as mx
 import numpy as np
 from mxnet import gluon
+from mxnet.base import _LIB, check_call
 
 __all__ = ['Workers', 'HOROVOD_BUILD_HINT']
 
@@ -49,19 +53,36 @@ class Workers(object):
         per-worker batch then averages over the union of the workers' batches."""
         if self.hvd is None:
             return gluon.Trainer(params, optimizer, optimizer_params)
-        return self.hvd.DistributedTrainer(params, optimizer, optimizer_params)
+
+        class Trainer(self.hvd.DistributedTrainer):
+            def _allreduce_grads(self):
+                to_default_layout([p.list_grad()[0] for p in self._params
+                                   if p.grad_req != 'null'])
+                super(Trainer, self)._allreduce_grads()
+        return Trainer(params, optimizer, optimizer_params)
 
     def broadcast_parameters(self, params):
         """Give every worker rank 0's parameters (call after they are initialised)."""
         if self.hvd is not None:
-            self.hvd.broadcast_parameters(params, root_rank=0)
+            to_default_layout([p.data() for p in params.values()])  # inference caches
+            self.hvd.broadcast_parameters(params, root_rank=0)    # oneDNN layouts
 
     def sum(self, values, name):
         """Element-wise sum of ``values`` (array-like of float) over all workers."""
         values = np.asarray(values, dtype='float64')
         if self.hvd is None:
             return values
-        import mxnet as mx
         total = self.hvd.allreduce(mx.nd.array(values, dtype='float64'), average=False,
                                    name=name)
         return total.asnumpy()
+
+
+def to_default_layout(arrays):
+    """Convert CPU arrays that oneDNN left in its blocked layout to the plain one, in
+    place (MXNet's C API ``MXNDArrayGetData`` does that), because Horovod reads the
+    plain layout only ("We can't generate TBlob for MKLDNN data")."""
+    mx.nd.waitall()  # an inference pass reorders the weights it reads asynchronously
+    pointer = ctypes.c_void_p()
+    for array in arrays:
+        if array.context.device_type == 'cpu':
+            check_call(_LIB.MXNDArrayGetData(array.handle, ctypes.byref(pointer)))

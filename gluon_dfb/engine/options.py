@@ -42,8 +42,16 @@ def training_parser(arch):
     p.add_argument('--num-filters', type=int, default=None, help='per class, default 5')
     p.add_argument('--head', choices=sorted(HEADS), help="overrides the model name's head")
     p.add_argument('--dtype', choices=['float32', 'float16'], default='float32')
-    p.add_argument('--gpus', type=_ints, default=[], help="e.g. '0'; empty: CPU")
-    p.add_argument('--num-workers', type=int, default=2)
+    p.add_argument('--gpus', type=_ints, default=[],
+                   help="e.g. '0'; empty: CPU; with --use-horovod the GPUs of a machine, "
+                        "one per worker (by local rank)")
+    p.add_argument('--freeze-bn', action='store_true',
+                   help='BatchNorm normalises with its running statistics (small batches)')
+    p.add_argument('--use-horovod', action='store_true',
+                   help='data-parallel training as one of horovodrun\'s workers')
+    p.add_argument('--warmup-epochs', type=float, default=0,
+                   help='ramp the lr linearly from --lr to --lr x workers over these epochs')
+    p.add_argument('--num-workers', type=int, default=2, help='data loading processes')
     p.add_argument('--resume', action='store_true',
                    help='continue from the newest complete checkpoint in --out-dir')
     p.add_argument('--keep-checkpoints', type=int, default=3)

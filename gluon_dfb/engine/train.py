@@ -1,5 +1,6 @@
 """The training loop: the paper's recipe (SGD, lr steps, four-term loss), per-output
-accuracy, validation, crash-safe checkpoints and resume, logs, metrics.json, curves."""
+accuracy, validation, crash-safe checkpoints and resume, logs, metrics.json, curves;
+one process or data-parallel Horovod workers (:class:`Workers`)."""
 import json
 import logging
 import os
@@ -12,10 +13,11 @@ from tqdm import tqdm
 
 from ..data import VideoDataset, evaluation_protocol, training_protocol
 from ..data.sampler import ShardedShuffleSampler
-from ..nn import DFBLoss
+from ..nn import DFBLoss, freeze_batch_norm
 from ..zoo import get_model
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .curves import plot_curves
+from .distributed import Workers
 from .loss_scaler import DynamicLossScaler
 
 __all__ = ['train', 'make_trainer', 'OUTPUT_NAMES']
@@ -24,16 +26,23 @@ OUTPUT_NAMES = ('comb', 'avg', 'xchannel', 'max')
 logger = logging.getLogger('gluon_dfb.train')
 
 
-def make_trainer(params, args):
-    """The SGD trainer of the paper's recipe; multi-precision for float16."""
-    return gluon.Trainer(params, 'sgd', {'learning_rate': args.lr, 'momentum': args.momentum,
-                                         'wd': args.wd,
-                                         'multi_precision': args.dtype == 'float16'})
+def make_trainer(params, args, workers=None):
+    """The SGD trainer of the paper's recipe; multi-precision for float16; Horovod's
+    ``DistributedTrainer`` when ``workers`` are Horovod's."""
+    return (workers or Workers()).trainer(
+        params, 'sgd', {'learning_rate': args.lr, 'momentum': args.momentum, 'wd': args.wd,
+                        'multi_precision': args.dtype == 'float16'})
 
 
-def learning_rate(args, epoch):
-    """Base lr divided by 10 at each of ``args.lr_steps`` passed by ``epoch``."""
-    return args.lr * 0.1 ** sum(epoch >= step for step in args.lr_steps)
+def learning_rate(args, epoch, world_size=1):
+    """The lr at (fractional) ``epoch``: ``args.lr`` times ``world_size`` (the linear
+    scaling rule of Goyal et al. 2017: each worker keeps ``--batch-size``, so the
+    batch grows with the workers), reached by a linear ramp from ``args.lr`` over the
+    first ``args.warmup_epochs``, then divided by 10 at each of ``args.lr_steps``."""
+    peak = args.lr * world_size
+    if epoch < args.warmup_epochs:
+        return args.lr + (peak - args.lr) * epoch / args.warmup_epochs
+    return peak * 0.1 ** sum(epoch >= step for step in args.lr_steps)
 
 
 def build_network(args, ctx):
@@ -52,18 +61,22 @@ def build_network(args, ctx):
                              'float16 convolution or dense layer on CPU ("FP16 gemm on cpu '
                              'not implemented")')
         net.cast('float16')  # Gluon's BatchNorm keeps float32 parameters
+    if args.freeze_bn:
+        logger.info('%d BatchNorm layers use their running statistics', freeze_batch_norm(net))
     return net
 
 
-def build_data(args, arch, flip):
-    """Training and (optional) validation datasets and loaders."""
+def build_data(args, arch, flip, workers):
+    """Training and (optional) validation datasets and loaders; each worker gets its
+    part of every epoch's shuffled list and of the validation list."""
     common = dict(num_segments=args.num_segments, new_length=args.new_length,
                   new_step=args.new_step, size=args.input_size)
     train_set = VideoDataset(args.train_list, training_protocol(arch, flip=flip, **common),
                              root=args.data_root, num_classes=args.num_classes,
                              frame_pattern=args.frame_pattern, short_side=args.short_side,
                              seed=args.seed)
-    sampler = ShardedShuffleSampler(len(train_set), seed=args.seed)
+    sampler = ShardedShuffleSampler(len(train_set), seed=args.seed,
+                                    num_parts=workers.size, part=workers.rank)
     train_loader = gluon.data.DataLoader(train_set, batch_size=args.batch_size,
                                          sampler=sampler, last_batch='discard',
                                          num_workers=args.num_workers)
@@ -72,7 +85,8 @@ def build_data(args, arch, flip):
         val_set = VideoDataset(args.val_list, evaluation_protocol('1clip', arch, **common),
                                root=args.data_root, num_classes=args.num_classes,
                                frame_pattern=args.frame_pattern, short_side=args.short_side)
-        val_loader = gluon.data.DataLoader(val_set, batch_size=args.batch_size,
+        part = val_set.shard(workers.size, workers.rank) if workers.size > 1 else val_set
+        val_loader = gluon.data.DataLoader(part, batch_size=args.batch_size,
                                            last_batch='keep', num_workers=args.num_workers)
     return train_set, sampler, train_loader, val_set, val_loader
 
@@ -83,20 +97,22 @@ def to_network_input(batch, ctx, dtype):
     return data.as_in_context(ctx).astype(dtype, copy=False)
 
 
-def validate(net, loader, ctx, dtype):
-    """Top-1 of each output and top-5 of z_comb on a single-view-per-video loader."""
-    nclass = net.nclass
-    accuracies = [mx.metric.Accuracy() for _ in OUTPUT_NAMES]
-    top5 = mx.metric.TopKAccuracy(min(5, nclass))
-    for data, label in tqdm(loader, desc='validation', leave=False):
+def validate(net, loader, ctx, dtype, workers=None):
+    """Top-1 of each output and top-5 of z_comb on a single-view-per-video loader,
+    counted over all workers' parts."""
+    names = OUTPUT_NAMES if net.filter_bank is not None else OUTPUT_NAMES[:1]
+    counts = np.zeros(len(names) + 2)  # correct per output, top-5 correct, videos
+    for data, label in tqdm(loader, desc='validation', leave=False,
+                            disable=workers is not None and not workers.is_root):
         outputs = net.all_outputs(to_network_input(data, ctx, dtype))
-        outputs = [o.astype('float32') for o in outputs]
-        for metric, out in zip(accuracies, outputs):
-            metric.update([label], [out])
-        top5.update([label], [outputs[0]])
-    result = {'val_top1': accuracies[0].get()[1], 'val_top5': top5.get()[1]}
-    result.update({'val_top1_%s' % n: a.get()[1] for n, a in zip(OUTPUT_NAMES, accuracies)
-                   if a.num_inst})
+        y = label.asnumpy()
+        scores = [o.astype('float32').asnumpy() for o in outputs]
+        counts[:len(names)] += [(s.argmax(axis=1) == y).sum() for s in scores]
+        top5 = np.argsort(-scores[0], axis=1)[:, :5]
+        counts[-2:] += (top5 == y[:, None]).any(axis=1).sum(), len(y)
+    counts = (workers or Workers()).sum(counts, 'validation')
+    result = {'val_top1': counts[0] / counts[-1], 'val_top5': counts[-2] / counts[-1]}
+    result.update({'val_top1_%s' % n: c / counts[-1] for n, c in zip(names, counts)})
     return result
 
 
@@ -114,68 +130,82 @@ def setup_output(out_dir):
 def train(args):
     """Train as the command line ``args`` say; returns the per-epoch metrics.
 
-    ``args`` holds the options of ``train_scripts/train_{tsn,i3d}.py``.
+    ``args`` holds the options of ``train_scripts/train_{tsn,i3d}.py``. With
+    ``args.use_horovod`` this process is one Horovod worker: it trains on its part of
+    each epoch, and only rank 0 logs and writes files.
     """
-    handler = setup_output(args.out_dir)
+    workers = Workers(args.use_horovod)
+    handler = setup_output(args.out_dir) if workers.is_root else None
     try:
-        return _train(args)
+        return _train(args, workers)
     finally:
-        logging.getLogger('gluon_dfb').removeHandler(handler)
-        handler.close()
+        if handler is not None:
+            logging.getLogger('gluon_dfb').removeHandler(handler)
+            handler.close()
 
 
-def _train(args):
-    ctx = mx.gpu(args.gpus[0]) if args.gpus else mx.cpu()
+def _train(args, workers):
+    ctx = mx.gpu(args.gpus[workers.local_rank % len(args.gpus)]) if args.gpus else mx.cpu()
     arch = args.model.split('_')[0]
     mx.random.seed(args.seed)
     np.random.seed(args.seed)
     net = build_network(args, ctx)
     flip = net.entry['horizontal_flip']
-    train_set, sampler, train_loader, val_set, val_loader = build_data(args, arch, flip)
-    trainer = make_trainer(net.collect_params(), args)
+    train_set, sampler, train_loader, val_set, val_loader = build_data(args, arch, flip,
+                                                                       workers)
+    net.all_outputs(to_network_input(mx.nd.array(train_set[0][0][None]), ctx, args.dtype))
+    workers.broadcast_parameters(net.collect_params())  # initialised by the pass above
+    trainer = make_trainer(net.collect_params(), args, workers)
     loss_fn = DFBLoss()
     scaler = DynamicLossScaler() if args.dtype == 'float16' else None
     history, start_epoch, best = [], 0, -1.0
     metrics_path = os.path.join(args.out_dir, 'metrics.json')
     stem = latest_checkpoint(args.out_dir) if args.resume else None
-    if stem:
+    if stem:  # every worker reads it: --out-dir is shared
         state = load_checkpoint(stem, net, trainer, ctx)
         start_epoch, best = state['epoch'] + 1, state['best']
         with open(metrics_path) as f:
             history = [h for h in json.load(f) if h['epoch'] < start_epoch]
         logger.info('resumed from %s (epoch %d done)', stem, state['epoch'])
-    logger.info('training %s (%s head) on %d videos, %d epochs', args.model, net.head_name,
-                len(train_set), args.epochs)
+    logger.info('training %s (%s head) on %d videos, %d epochs, %d worker(s), lr %g '
+                '(scaled by %d workers, warm-up %g epochs)', args.model, net.head_name,
+                len(train_set), args.epochs, workers.size, args.lr, workers.size,
+                args.warmup_epochs)
     for epoch in range(start_epoch, args.epochs):
-        mx.random.seed(args.seed + epoch)  # dropout of epoch e does not depend on resumes
+        # dropout of epoch e (of worker r) does not depend on resumes
+        mx.random.seed(args.seed + epoch + 7919 * workers.rank)
         sampler.set_epoch(epoch)
         train_set.set_epoch(epoch)
         train_set.reset_failures()
-        trainer.set_learning_rate(learning_rate(args, epoch))
-        record = train_epoch(net, train_loader, trainer, loss_fn, ctx, args, epoch, scaler)
-        record['skipped_videos'] = train_set.report_failures()
+        record = train_epoch(net, train_loader, trainer, loss_fn, ctx, args, epoch, scaler,
+                             workers)
+        record['skipped_videos'] = int(workers.sum([train_set.report_failures()],
+                                                   'skipped')[0])
         if val_loader is not None:
-            record.update(validate(net, val_loader, ctx, args.dtype))
+            record.update(validate(net, val_loader, ctx, args.dtype, workers))
             val_set.report_failures()
         score = record.get('val_top1', record['train_top1_comb'])
         history.append(record)
-        with open(metrics_path + '.tmp', 'w') as f:  # before the checkpoint: a resume
-            json.dump(history, f, indent=1)          # drops records past its epoch
-        os.replace(metrics_path + '.tmp', metrics_path)
-        save_checkpoint(args.out_dir, epoch, net, trainer, {'best': max(best, score)},
-                        keep=args.keep_checkpoints, best=score > best)
+        if workers.is_root:
+            with open(metrics_path + '.tmp', 'w') as f:  # before the checkpoint: a resume
+                json.dump(history, f, indent=1)          # drops records past its epoch
+            os.replace(metrics_path + '.tmp', metrics_path)
+            save_checkpoint(args.out_dir, epoch, net, trainer, {'best': max(best, score)},
+                            keep=args.keep_checkpoints, best=score > best)
+            plot_curves(history, os.path.join(args.out_dir, 'curves.png'))
         best = max(best, score)
-        plot_curves(history, os.path.join(args.out_dir, 'curves.png'))
         logger.info('epoch %d: %s', epoch, ', '.join(
             '%s %.4g' % (k, v) for k, v in record.items() if k != 'epoch'))
     return history
 
 
 def train_step(net, data, label, trainer, loss_fn, scaler=None, clip_grad=0):
-    """One optimisation step on a batch of ``data.shape[0]`` videos.
+    """One optimisation step on a batch of ``data.shape[0]`` videos (per worker).
 
-    With a :class:`DynamicLossScaler` (float16) the loss is scaled before backward and
-    a step whose gradients overflow is skipped.
+    The gradients are reduced over the workers first (``trainer.allreduce_grads``), so
+    that clipping and the float16 overflow check see the same gradients on every
+    worker. With a :class:`DynamicLossScaler` (float16) the loss is scaled before
+    backward and a step whose gradients overflow is skipped.
 
     Returns
     -------
@@ -188,6 +218,7 @@ def train_step(net, data, label, trainer, loss_fn, scaler=None, clip_grad=0):
         loss, terms = loss_fn([o.astype('float32') for o in outputs], label)
         scaled = loss * scale if scale != 1.0 else loss
     scaled.backward()
+    trainer.allreduce_grads()
     grads = [p.grad(data.context) for p in net.collect_params().values()
              if p.grad_req != 'null']
     if scaler is not None and scaler.update(scaler.has_overflow(grads)):
@@ -195,18 +226,21 @@ def train_step(net, data, label, trainer, loss_fn, scaler=None, clip_grad=0):
     normalizer = data.shape[0] * scale
     if clip_grad > 0:
         gluon.utils.clip_global_norm(grads, clip_grad * normalizer)
-    trainer.step(normalizer)
+    trainer.update(normalizer)
     return loss, terms, outputs, True
 
 
-def train_epoch(net, loader, trainer, loss_fn, ctx, args, epoch, scaler=None):
-    """One pass over ``loader``; returns the epoch's record (losses and top-1 of each
-    output, learning rate, throughput, skipped float16 steps)."""
+def train_epoch(net, loader, trainer, loss_fn, ctx, args, epoch, scaler=None, workers=None):
+    """One pass over ``loader`` (this worker's part of the epoch); returns the epoch's
+    record over all workers (losses and top-1 of each output, learning rate,
+    throughput, skipped float16 steps)."""
+    workers = workers or Workers()
     sums = np.zeros(1 + len(OUTPUT_NAMES))
     correct = np.zeros(len(OUTPUT_NAMES))
     seen, start = 0, time.time()
-    bar = tqdm(loader, desc='epoch %d' % epoch, leave=False)
-    for data, label in bar:
+    bar = tqdm(loader, desc='epoch %d' % epoch, leave=False, disable=not workers.is_root)
+    for step, (data, label) in enumerate(bar):
+        trainer.set_learning_rate(learning_rate(args, epoch + step / len(loader), workers.size))
         y = label.as_in_context(ctx)
         loss, terms, outputs, _ = train_step(net, to_network_input(data, ctx, args.dtype), y,
                                              trainer, loss_fn, scaler, args.clip_grad)
@@ -217,6 +251,8 @@ def train_epoch(net, loader, trainer, loss_fn, ctx, args, epoch, scaler=None):
             correct[i] += (out.argmax(axis=1) == y.astype(out.dtype)).sum().asscalar()
         bar.set_postfix(loss='%.3f' % (sums[0] / seen))
     elapsed = time.time() - start
+    totals = workers.sum(np.concatenate([sums, correct, [seen]]), 'train_epoch')
+    sums, correct, seen = totals[:len(sums)], totals[len(sums):-1], totals[-1]
     names = OUTPUT_NAMES[:len(outputs)]
     record = {'epoch': epoch, 'lr': trainer.learning_rate, 'train_loss': sums[0] / seen,
               'clips_per_s': seen / elapsed}

@@ -1,7 +1,7 @@
 """Batch normalisation for 5D video features that trains on MXNet's CPU backend."""
 from mxnet.gluon import nn
 
-__all__ = ['BatchNorm3D']
+__all__ = ['BatchNorm3D', 'freeze_batch_norm']
 
 
 class BatchNorm3D(nn.BatchNorm):
@@ -19,3 +19,17 @@ class BatchNorm3D(nn.BatchNorm):
         out = super(BatchNorm3D, self).hybrid_forward(
             F, flat, gamma, beta, running_mean, running_var)
         return F.reshape_like(out, x)
+
+
+def freeze_batch_norm(net):
+    """Make every BatchNorm of ``net`` normalise with its running statistics in
+    training too (``use_global_stats``), e.g. for per-worker batches too small for
+    batch statistics; the scale and shift still train. Returns the number frozen."""
+    frozen = []
+
+    def freeze(block):
+        if isinstance(block, nn.BatchNorm):
+            block._kwargs['use_global_stats'] = True
+            frozen.append(block)
+    net.apply(freeze)
+    return len(frozen)

@@ -1,0 +1,64 @@
+"""Run by ``horovodrun`` from test_distributed.py (also alone, as one process): K
+training steps of a small network with BatchNorm frozen on random clips, each worker
+on its part of the sampler's order; saves ``rank<R>.params`` and the indices it used.
+
+    python tests/horovod_steps.py OUT_DIR STEPS BATCH LR_WORKERS [--use-horovod]
+
+The learning rate is the engine's rule for LR_WORKERS workers (a single process
+standing for two workers' union batch passes 2).
+"""
+import json
+import os
+import sys
+from types import SimpleNamespace
+
+import mxnet as mx
+import numpy as np
+
+from gluon_dfb import get_model
+from gluon_dfb.data.sampler import ShardedShuffleSampler
+from gluon_dfb.engine.distributed import Workers
+from gluon_dfb.engine.train import learning_rate, make_trainer, train_step
+from gluon_dfb.nn import DFBLoss, freeze_batch_norm
+
+LENGTH, NCLASS, SHAPE = 24, 4, (3, 32, 32)
+
+
+def clips():
+    """The data set: LENGTH random frames and labels, the same in every process."""
+    rng = np.random.RandomState(7)
+    return rng.normal(size=(LENGTH,) + SHAPE).astype('float32'), rng.randint(0, NCLASS, LENGTH)
+
+
+def main(out_dir, steps, batch, lr_workers, use_horovod):
+    workers = Workers(use_horovod)
+    mx.random.seed(0)
+    net = get_model('tsn_resnet18_dfb_custom', nclass=NCLASS, num_segments=1, dropout=0)
+    freeze_batch_norm(net)
+    net.all_outputs(mx.nd.zeros((1,) + SHAPE))
+    if workers.rank > 0:  # a different init: the broadcast must replace it
+        for param in net.collect_params().values():
+            param.set_data(param.data() + 1)
+    workers.broadcast_parameters(net.collect_params())
+    if workers.rank == 0:
+        net.save_parameters(os.path.join(out_dir, 'init.params'))
+    args = SimpleNamespace(lr=0.001, momentum=0.9, wd=1e-4, dtype='float32',
+                           warmup_epochs=0, lr_steps=[])
+    trainer = make_trainer(net.collect_params(), args, workers)
+    trainer.set_learning_rate(learning_rate(args, 0, lr_workers))
+    sampler = ShardedShuffleSampler(LENGTH, seed=3, num_parts=workers.size, part=workers.rank)
+    order = list(sampler)
+    x, y = clips()
+    used = []
+    for step in range(steps):
+        index = order[step * batch:(step + 1) * batch]
+        used += index
+        train_step(net, mx.nd.array(x[index]), mx.nd.array(y[index]), trainer, DFBLoss())
+    net.save_parameters(os.path.join(out_dir, 'rank%d.params' % workers.rank))
+    with open(os.path.join(out_dir, 'rank%d.json' % workers.rank), 'w') as f:
+        json.dump(used, f)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]),
+         '--use-horovod' in sys.argv)

@@ -1,0 +1,128 @@
+"""Horovod data-parallel training on two local Gloo workers, as CI runs it: equal to
+one process on the union of the batches, sharded epochs, a dead worker, a real run."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import mxnet as mx
+import numpy as np
+import psutil
+import pytest
+
+from gluon_dfb.data.finegrained import make_finegrained_set
+from gluon_dfb.data.sampler import ShardedShuffleSampler
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN_TSN = os.path.join(HERE, '..', 'train_scripts', 'train_tsn.py')
+HOROVODRUN = [os.path.join(os.path.dirname(sys.executable), 'horovodrun'), '--gloo', '-np',
+              '2', '-H', 'localhost:2']
+
+
+def horovodrun(command, timeout=300, **kwargs):
+    return subprocess.run(HOROVODRUN + [sys.executable] + command, capture_output=True,
+                          text=True, timeout=timeout, **kwargs)
+
+
+def load(path):
+    return {k: v.asnumpy() for k, v in mx.nd.load(str(path)).items()}
+
+
+def test_two_workers_equal_one_process_on_the_union_of_their_batches(tmp_path):
+    steps = 6  # x 2 workers x 2 clips = the whole 24-clip epoch
+    two, one = tmp_path / 'two', tmp_path / 'one'
+    two.mkdir()
+    one.mkdir()
+    run = horovodrun([os.path.join(HERE, 'horovod_steps.py'), str(two), str(steps), '2', '2',
+                      '--use-horovod'])
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    subprocess.run([sys.executable, os.path.join(HERE, 'horovod_steps.py'), str(one),
+                    str(steps), '4', '2'], check=True, capture_output=True)
+
+    rank0, rank1, single = load(two / 'rank0.params'), load(two / 'rank1.params'), \
+        load(one / 'rank0.params')
+    init = load(two / 'init.params')
+    for name in single:
+        np.testing.assert_array_equal(rank0[name], rank1[name], err_msg=name)
+        np.testing.assert_allclose(rank0[name], single[name], atol=1e-5, rtol=0, err_msg=name)
+    moved = max(np.abs(single[n] - init[n]).max() for n in single)
+    assert moved > 1e-3  # the comparison is about real updates
+
+    used = [json.load(open(str(two / ('rank%d.json' % r)))) for r in (0, 1)]
+    assert not set(used[0]) & set(used[1])
+    assert sorted(used[0] + used[1]) == sorted(json.load(open(str(one / 'rank0.json'))))
+    assert sorted(used[0] + used[1]) == list(range(24))
+
+
+@pytest.mark.parametrize('length', [24, 25])
+def test_sharded_epochs_are_disjoint_and_cover_the_list(length):
+    orders = []
+    for epoch in (0, 1):
+        parts = []
+        for rank in (0, 1):
+            sampler = ShardedShuffleSampler(length, seed=5, num_parts=2, part=rank)
+            sampler.set_epoch(epoch)
+            parts.append(list(sampler))
+        assert len(parts[0]) == len(parts[1]) == -(-length // 2)  # same number of steps
+        assert set(parts[0]) | set(parts[1]) == set(range(length))
+        overlap = len(parts[0]) + len(parts[1]) - length  # the padding, wrapped around
+        assert len(set(parts[0]) & set(parts[1])) == overlap == length % 2
+        orders.append(parts[0])
+    assert orders[0] != orders[1]  # reshuffled each epoch
+
+
+@pytest.fixture(scope='module')
+def embedded_set(tmp_path_factory):
+    folder = tmp_path_factory.mktemp('embedded')
+    paths = make_finegrained_set(str(folder), videos_per_class=(2, 1), seed=0, size=64,
+                                 frames=8)
+    return str(folder), paths
+
+
+def training_command(embedded_set, out_dir, *extra):
+    root, paths = embedded_set
+    return [TRAIN_TSN, '--use-horovod', '--model', 'tsn_resnet18_dfb_custom',
+            '--num-classes', '8', '--train-list', paths['train'], '--val-list', paths['val'],
+            '--data-root', root, '--input-size', '64', '--short-side', '64',
+            '--batch-size', '2', '--num-workers', '0', '--warmup-epochs', '0.5',
+            '--out-dir', str(out_dir)] + list(extra)
+
+
+def test_horovodrun_trains_tsn_end_to_end(embedded_set, tmp_path):
+    out = tmp_path / 'out'
+    run = horovodrun(training_command(embedded_set, out, '--epochs', '1'))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert sorted(os.listdir(str(out))) == [
+        'best.json', 'best.params', 'curves.png', 'epoch-0000.json', 'epoch-0000.params',
+        'epoch-0000.states', 'metrics.json', 'train.log']
+    history = json.load(open(str(out / 'metrics.json')))
+    assert len(history) == 1 and history[0]['lr'] == pytest.approx(0.02)  # 0.01 x 2
+    assert 0 <= history[0]['val_top1'] <= 1 and np.isfinite(history[0]['train_loss'])
+    log = open(str(out / 'train.log')).read()
+    assert '2 worker(s)' in log and log.count('epoch 0:') == 1  # rank 0 alone writes
+
+
+def test_a_dead_worker_ends_the_run_with_an_error(embedded_set, tmp_path):
+    out = tmp_path / 'out'
+    launcher = subprocess.Popen(HOROVODRUN + [sys.executable] + training_command(
+        embedded_set, out, '--epochs', '50'), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        victim, deadline = None, time.time() + 120
+        while victim is None and time.time() < deadline:
+            time.sleep(0.5)
+            if os.path.exists(str(out / 'epoch-0000.json')):  # training is under way
+                victim = next(p for p in psutil.Process(launcher.pid).children(recursive=True)
+                              if 'train_tsn.py' in ' '.join(p.cmdline())
+                              and p.environ().get('HOROVOD_RANK') == '1')
+        assert victim is not None, 'the run did not start'
+        victim.send_signal(signal.SIGKILL)
+        output, _ = launcher.communicate(timeout=120)  # exits, does not hang
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+    assert launcher.returncode != 0
+    assert 'one or more processes exited with non-zero status' in output
+    assert 'Process name: 1' in output
