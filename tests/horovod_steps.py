@@ -1,10 +1,12 @@
 """Run by ``horovodrun`` from test_distributed.py (also alone, as one process): K
-training steps of a small network with BatchNorm frozen on random clips, each worker
-on its part of the sampler's order; saves ``rank<R>.params`` and the indices it used.
+training steps of a small network on random clips, each worker on its part of the
+sampler's order; saves ``rank<R>.params`` and the indices it used. BatchNorm is
+frozen, or with ``--sync-bn`` synchronised over the workers (plain BatchNorm in a
+single process: the oracle).
 
-    python tests/horovod_steps.py OUT_DIR STEPS BATCH LR_WORKERS [--use-horovod]
+    python tests/horovod_steps.py OUT_DIR STEPS BATCH LR LR_WORKERS [--use-horovod] [--sync-bn]
 
-The learning rate is the engine's rule for LR_WORKERS workers (a single process
+The learning rate is the engine's rule on base LR for LR_WORKERS workers (a single process
 standing for two workers' union batch passes 2).
 """
 import json
@@ -19,7 +21,7 @@ from gluon_dfb import get_model
 from gluon_dfb.data.sampler import ShardedShuffleSampler
 from gluon_dfb.engine.distributed import Workers
 from gluon_dfb.engine.train import learning_rate, make_trainer, train_step
-from gluon_dfb.nn import DFBLoss, freeze_batch_norm
+from gluon_dfb.nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
 
 LENGTH, NCLASS, SHAPE = 24, 4, (3, 32, 32)
 
@@ -30,11 +32,14 @@ def clips():
     return rng.normal(size=(LENGTH,) + SHAPE).astype('float32'), rng.randint(0, NCLASS, LENGTH)
 
 
-def main(out_dir, steps, batch, lr_workers, use_horovod):
+def main(out_dir, steps, batch, lr, lr_workers, use_horovod, sync_bn):
     workers = Workers(use_horovod)
     mx.random.seed(0)
     net = get_model('tsn_resnet18_dfb_custom', nclass=NCLASS, num_segments=1, dropout=0)
-    freeze_batch_norm(net)
+    if not sync_bn:
+        freeze_batch_norm(net)
+    elif use_horovod:
+        synchronise_batch_norm(net, workers.hvd)
     net.all_outputs(mx.nd.zeros((1,) + SHAPE))
     if workers.rank > 0:  # a different init: the broadcast must replace it
         for param in net.collect_params().values():
@@ -42,7 +47,7 @@ def main(out_dir, steps, batch, lr_workers, use_horovod):
     workers.broadcast_parameters(net.collect_params())
     if workers.rank == 0:
         net.save_parameters(os.path.join(out_dir, 'init.params'))
-    args = SimpleNamespace(lr=0.001, momentum=0.9, wd=1e-4, dtype='float32',
+    args = SimpleNamespace(lr=lr, momentum=0.9, wd=1e-4, dtype='float32',
                            warmup_epochs=0, lr_steps=[])
     trainer = make_trainer(net.collect_params(), args, workers)
     trainer.set_learning_rate(learning_rate(args, 0, lr_workers))
@@ -60,5 +65,5 @@ def main(out_dir, steps, batch, lr_workers, use_horovod):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]),
-         '--use-horovod' in sys.argv)
+    main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]),
+         '--use-horovod' in sys.argv, '--sync-bn' in sys.argv)

@@ -30,30 +30,78 @@ def load(path):
     return {k: v.asnumpy() for k, v in mx.nd.load(str(path)).items()}
 
 
-def test_two_workers_equal_one_process_on_the_union_of_their_batches(tmp_path):
-    steps = 6  # x 2 workers x 2 clips = the whole 24-clip epoch
-    two, one = tmp_path / 'two', tmp_path / 'one'
+def train_steps(out_dir, steps, lr, *flags):
+    """horovod_steps.py on two workers (2 clips each) and in one process (4 clips)."""
+    two, one = out_dir / 'two', out_dir / 'one'
     two.mkdir()
     one.mkdir()
-    run = horovodrun([os.path.join(HERE, 'horovod_steps.py'), str(two), str(steps), '2', '2',
-                      '--use-horovod'])
+    run = horovodrun([os.path.join(HERE, 'horovod_steps.py'), str(two), str(steps), '2',
+                      str(lr), '2', '--use-horovod'] + list(flags))
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     subprocess.run([sys.executable, os.path.join(HERE, 'horovod_steps.py'), str(one),
-                    str(steps), '4', '2'], check=True, capture_output=True)
+                    str(steps), '4', str(lr), '2'] + list(flags), check=True,
+                   capture_output=True)
+    return two, one
 
-    rank0, rank1, single = load(two / 'rank0.params'), load(two / 'rank1.params'), \
-        load(one / 'rank0.params')
+
+def assert_same_training(two, one):
+    rank0, rank1, single = [load(p) for p in (two / 'rank0.params', two / 'rank1.params',
+                                              one / 'rank0.params')]
     init = load(two / 'init.params')
     for name in single:
         np.testing.assert_array_equal(rank0[name], rank1[name], err_msg=name)
         np.testing.assert_allclose(rank0[name], single[name], atol=1e-5, rtol=0, err_msg=name)
-    moved = max(np.abs(single[n] - init[n]).max() for n in single)
-    assert moved > 1e-3  # the comparison is about real updates
+    moved = max(np.abs(single[n] - init[n]).max() for n in single if 'running' not in n)
+    assert moved > 1e-4  # the comparison is about real updates
 
+
+def test_two_workers_equal_one_process_on_the_union_of_their_batches(tmp_path):
+    two, one = train_steps(tmp_path, 6, 0.001)  # 6 x 2 workers x 2 clips: the 24-clip epoch
+    assert_same_training(two, one)
     used = [json.load(open(str(two / ('rank%d.json' % r)))) for r in (0, 1)]
     assert not set(used[0]) & set(used[1])
     assert sorted(used[0] + used[1]) == sorted(json.load(open(str(one / 'rank0.json'))))
     assert sorted(used[0] + used[1]) == list(range(24))
+
+
+def test_synchronised_batch_norm_trains_like_one_process_with_batch_norm(tmp_path):
+    # Batch statistics of 4 clips make the training chaotic: float rounding differences
+    # grow about tenfold a step (measured 2e-6, 4e-6, 4e-5, 8e-4 after steps 1-4).
+    assert_same_training(*train_steps(tmp_path, 2, 0.0001, '--sync-bn'))
+
+
+class _OneWorker(object):
+    """horovod.mxnet's allreduce for a single worker."""
+
+    @staticmethod
+    def allreduce(x, average, name):
+        return x.copy()
+
+
+@pytest.mark.parametrize('shape', [(4, 3, 5, 6), (2, 3, 4, 5, 6)])
+def test_sync_batch_norm_of_one_worker_is_batch_norm(shape, rng):
+    from mxnet import autograd
+    from mxnet.gluon import nn
+    from gluon_dfb.nn import BatchNorm3D, synchronise_batch_norm
+    x = mx.nd.array(rng.normal(2, 3, size=shape))
+    weights = mx.nd.array(rng.normal(size=shape))
+    results = []
+    for sync in (False, True):
+        layer = (nn.BatchNorm if len(shape) == 4 else BatchNorm3D)(in_channels=3)
+        layer.initialize()
+        layer.gamma.set_data(mx.nd.array([1, 2, 3]))
+        layer.beta.set_data(mx.nd.array([.1, .2, .3]))
+        if sync:
+            assert synchronise_batch_norm(layer, _OneWorker) == 1
+        data = x.copy()
+        data.attach_grad()
+        with autograd.record():
+            loss = (layer(data) * weights).sum()
+        loss.backward()
+        results.append([layer(data), data.grad, layer.gamma.grad(), layer.beta.grad(),
+                        layer.running_mean.data(), layer.running_var.data()])
+    for expected, got in zip(*results):
+        np.testing.assert_allclose(got.asnumpy(), expected.asnumpy(), atol=2e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize('length', [24, 25])

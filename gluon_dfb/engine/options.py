@@ -47,6 +47,8 @@ def training_parser(arch):
                         "one per worker (by local rank)")
     p.add_argument('--freeze-bn', action='store_true',
                    help='BatchNorm normalises with its running statistics (small batches)')
+    p.add_argument('--sync-bn', action='store_true',
+                   help='BatchNorm statistics of all Horovod workers\' batches together')
     p.add_argument('--use-horovod', action='store_true',
                    help='data-parallel training as one of horovodrun\'s workers')
     p.add_argument('--warmup-epochs', type=float, default=0,

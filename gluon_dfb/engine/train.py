@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from ..data import VideoDataset, evaluation_protocol, training_protocol
 from ..data.sampler import ShardedShuffleSampler
-from ..nn import DFBLoss, freeze_batch_norm
+from ..nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
 from ..zoo import get_model
 from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .curves import plot_curves
@@ -150,6 +150,12 @@ def _train(args, workers):
     mx.random.seed(args.seed)
     np.random.seed(args.seed)
     net = build_network(args, ctx)
+    if args.sync_bn:
+        if workers.hvd is None:
+            raise ValueError('--sync-bn synchronises BatchNorm across Horovod workers: it '
+                             'needs --use-horovod')
+        logger.info('%d BatchNorm layers synchronised over %d workers',
+                    synchronise_batch_norm(net, workers.hvd), workers.size)
     flip = net.entry['horizontal_flip']
     train_set, sampler, train_loader, val_set, val_loader = build_data(args, arch, flip,
                                                                        workers)

@@ -4,3 +4,4 @@ from .consensus import AverageConsensus
 from .filter_bank import DiscriminativeFilterBank
 from .local_branch import LocalBranch
 from .loss import DFBLoss
+from .sync_batch_norm import SyncBatchNorm, synchronise_batch_norm
