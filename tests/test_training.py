@@ -87,3 +87,10 @@ def test_killed_run_resumes_to_the_same_parameters(tiny_set, tmp_path):
     assert [h['epoch'] for h in history] == [0, 1, 2, 3]
     assert sorted(p.name for p in killed.glob('epoch-*.json')) == [
         'epoch-0001.json', 'epoch-0002.json', 'epoch-0003.json']  # the last 3 kept
+
+
+def test_ctx_names_the_devices_like_gpus():
+    common = ['--train-list', 'train.txt']
+    assert parse_training_args('tsn', common + ['--ctx', '0,1']).gpus == [0, 1]
+    assert parse_training_args('i3d', common + ['--gpus', '2']).gpus == [2]
+    assert parse_training_args('i3d', common).gpus == []  # CPU

@@ -42,9 +42,9 @@ def training_parser(arch):
     p.add_argument('--num-filters', type=int, default=None, help='per class, default 5')
     p.add_argument('--head', choices=sorted(HEADS), help="overrides the model name's head")
     p.add_argument('--dtype', choices=['float32', 'float16'], default='float32')
-    p.add_argument('--gpus', type=_ints, default=[],
-                   help="e.g. '0'; empty: CPU; with --use-horovod the GPUs of a machine, "
-                        "one per worker (by local rank)")
+    p.add_argument('--gpus', '--ctx', type=_ints, default=[],
+                   help="GPU ids, e.g. '0'; empty: CPU; with --use-horovod the GPUs of a "
+                        "machine, one per worker (by local rank)")
     p.add_argument('--freeze-bn', action='store_true',
                    help='BatchNorm normalises with its running statistics (small batches)')
     p.add_argument('--sync-bn', action='store_true',
@@ -92,7 +92,7 @@ def parse_testing_args(argv=None):
     p.add_argument('--new-step', type=int, default=2)
     p.add_argument('--input-size', type=int, default=224)
     p.add_argument('--short-side', type=int, default=256)
-    p.add_argument('--gpus', type=_ints, default=[])
+    p.add_argument('--gpus', '--ctx', type=_ints, default=[], help="GPU ids; empty: CPU")
     p.add_argument('--num-workers', type=int, default=2)
     p.add_argument('--view-batch', type=int, default=0,
                    help='views per forward pass; 0: all views of a video at once')
