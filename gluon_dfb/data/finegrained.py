@@ -1,10 +1,13 @@
 """A small fine-grained action set that needs no download, written as real mp4 files.
 
 Classes come in confusable groups. Within a group every video shares the scene
-(background pattern), the clutter and the large motion of the actor (a big disk);
-the classes differ only in a small object the actor carries: a filled square or a plus
-sign of a few pixels (the clutter is discs and bars of that size). Pooling the whole volume into one vector (the GB baseline) sees
-the group easily and the detail hardly; the paper's claim can be checked on it.
+(background pattern) and the large motion of the actor (a big disk); the classes differ
+only in the colour of a small square the actor carries: saturated red or saturated
+blue. Clutter squares of the same size in dull reds and blues, a random number per
+video, drift over the scene, so that no colour statistic of the whole frame tells the
+classes apart: only the square on the actor does. Pooling the whole volume into one
+vector (the GB baseline) sees the group easily and the detail hardly; the paper's
+claim can be checked on it.
 """
 import json
 import os
@@ -18,10 +21,11 @@ __all__ = ['GROUPS', 'DETAILS', 'class_names', 'render_video', 'make_finegrained
 #: (scene, motion) of each group of confusable classes.
 GROUPS = (('stripes', 'slide right'), ('checks', 'slide down'), ('dots', 'circle'),
           ('plain', 'zigzag'))
-#: The small detail that tells the classes of a group apart.
-DETAILS = ('square', 'plus')
-#: Shapes of the clutter, the same in every class.
-CLUTTER = ('disc', 'bar')
+#: The small detail that tells the classes of a group apart, and its colour.
+DETAILS = ('red square', 'blue square')
+DETAIL_COLOURS = ((255, 30, 30), (30, 30, 255))
+#: Colours of the clutter squares (dull red, dull blue; jittered per square).
+CLUTTER_COLOURS = ((200, 60, 60), (60, 60, 200))
 
 
 def class_names():
@@ -65,28 +69,6 @@ def _actor_path(motion, frames, size, rng):
     return xy + jitter
 
 
-def _detail_mask(detail, half):
-    """Boolean mask, ``2 * half + 1`` pixels wide, of a filled square or a plus sign of
-    equal area (the two differ in shape only), or of a clutter shape: a disc or a bar."""
-    width = 2 * half + 1
-    if detail in CLUTTER:
-        y, x = np.mgrid[:width, :width] - half
-        if detail == 'disc':
-            return x ** 2 + y ** 2 <= half ** 2
-        return np.abs(y) <= max(1, half // 3)
-    if detail == 'square':
-        side = int(round(np.sqrt(width * width * 5 / 9)))
-        mask = np.zeros((width, width), bool)
-        start = (width - side) // 2
-        mask[start:start + side, start:start + side] = True
-        return mask
-    mask = np.zeros((width, width), bool)
-    third = width // 3
-    mask[third:width - third, :] = True
-    mask[:, third:width - third] = True
-    return mask
-
-
 def _paste(frame, mask, cx, cy, colour):
     h, w = mask.shape
     top, left = int(round(cy)) - h // 2, int(round(cx)) - w // 2
@@ -96,30 +78,31 @@ def _paste(frame, mask, cx, cy, colour):
     frame[ys[keep], xs[keep]] = colour
 
 
-def render_video(label, rng, size=64, frames=16, detail_half=3, clutter=6):
-    """Frames ``(frames, size, size, 3)`` uint8 of one video of class ``label``."""
+def render_video(label, rng, size=32, frames=16, detail_half=2, clutter=4):
+    """Frames ``(frames, size, size, 3)`` uint8 of one video of class ``label``, with a
+    ``2 * detail_half + 1`` pixel detail and up to ``clutter`` clutter squares."""
     scene, motion = GROUPS[label // len(DETAILS)]
-    detail = DETAILS[label % len(DETAILS)]
     background = _background(scene, size, rng)
     path = _actor_path(motion, frames, size, rng)
     radius = size * rng.uniform(0.12, 0.16)
     actor_colour = rng.randint(0, 256, 3)
-    detail_colour = np.array([255, 255, 255])  # the same bright detail on every actor
     offset = rng.uniform(-1, 1, 2) * radius * 0.3
-    mask = _detail_mask(detail, detail_half)
-    clutter_masks = [_detail_mask(CLUTTER[rng.randint(2)], detail_half) for _ in range(clutter)]
-    clutter_xy = rng.uniform(0, size, (clutter, 2))
-    clutter_v = rng.normal(0, size * 0.01, (clutter, 2))
-    clutter_colours = rng.randint(0, 256, (clutter, 3))
+    square = np.ones((2 * detail_half + 1,) * 2, bool)
+    count = rng.randint(0, clutter + 1)
+    clutter_xy = rng.uniform(0, size, (count, 2))
+    clutter_v = rng.normal(0, size * 0.01, (count, 2))
+    clutter_colours = (np.array(CLUTTER_COLOURS)[rng.randint(0, 2, count)]
+                       + rng.randint(-15, 16, (count, 3)))
     y, x = np.mgrid[:size, :size]
     video = np.empty((frames, size, size, 3), np.uint8)
     for t in range(frames):
         frame = background.copy()
-        for m, xy, v, c in zip(clutter_masks, clutter_xy, clutter_v, clutter_colours):
-            _paste(frame, m, *(xy + v * t), c)
+        for xy, v, c in zip(clutter_xy, clutter_v, clutter_colours):
+            _paste(frame, square, *(xy + v * t), c)
         cx, cy = path[t]
         frame[(x - cx) ** 2 + (y - cy) ** 2 <= radius ** 2] = actor_colour
-        _paste(frame, mask, cx + offset[0], cy + offset[1], detail_colour)
+        _paste(frame, square, cx + offset[0], cy + offset[1],
+               DETAIL_COLOURS[label % len(DETAILS)])
         video[t] = np.clip(frame, 0, 255)
     return video
 
@@ -136,8 +119,8 @@ def write_mp4(path, video, fps=8):
     writer.close()
 
 
-def make_finegrained_set(out_dir, videos_per_class=(30, 10), seed=0, size=64, frames=16,
-                         detail_half=3, clutter=6):
+def make_finegrained_set(out_dir, videos_per_class=(30, 10), seed=0, size=32, frames=16,
+                         detail_half=2, clutter=4):
     """Write the set: ``videos/<class>/<split>_<i>.mp4``, ``train.txt`` and ``val.txt``
     list files, ``classes.txt`` and ``groups.json`` (group -> its classes).
 
@@ -155,7 +138,7 @@ def make_finegrained_set(out_dir, videos_per_class=(30, 10), seed=0, size=64, fr
     detail_half : int
         The discriminative detail is ``2 * detail_half + 1`` pixels wide.
     clutter : int
-        Distractor shapes (discs and bars of the detail's size) per video.
+        At most this many clutter squares (the detail's size, dull red or blue) a video.
 
     Returns
     -------
