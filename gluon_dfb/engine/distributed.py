@@ -81,8 +81,9 @@ def to_default_layout(arrays):
     """Convert CPU arrays that oneDNN left in its blocked layout to the plain one, in
     place (MXNet's C API ``MXNDArrayGetData`` does that), because Horovod reads the
     plain layout only ("We can't generate TBlob for MKLDNN data")."""
-    mx.nd.waitall()  # an inference pass reorders the weights it reads asynchronously
+    on_cpu = [a for a in arrays if a.context.device_type == 'cpu']  # GPU arrays are plain
+    if on_cpu:
+        mx.nd.waitall()  # an inference pass reorders the weights it reads asynchronously
     pointer = ctypes.c_void_p()
-    for array in arrays:
-        if array.context.device_type == 'cpu':
-            check_call(_LIB.MXNDArrayGetData(array.handle, ctypes.byref(pointer)))
+    for array in on_cpu:
+        check_call(_LIB.MXNDArrayGetData(array.handle, ctypes.byref(pointer)))

@@ -11,6 +11,7 @@ import numpy as np
 from mxnet import autograd, gluon
 from tqdm import tqdm
 
+from ..analysis.metrics import topk_accuracy
 from ..data import VideoDataset, evaluation_protocol, training_protocol
 from ..data.sampler import ShardedShuffleSampler
 from ..nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
@@ -108,8 +109,7 @@ def validate(net, loader, ctx, dtype, workers=None):
         y = label.asnumpy()
         scores = [o.astype('float32').asnumpy() for o in outputs]
         counts[:len(names)] += [(s.argmax(axis=1) == y).sum() for s in scores]
-        top5 = np.argsort(-scores[0], axis=1)[:, :5]
-        counts[-2:] += (top5 == y[:, None]).any(axis=1).sum(), len(y)
+        counts[-2:] += topk_accuracy(scores[0], y, 5) * len(y), len(y)
     counts = (workers or Workers()).sum(counts, 'validation')
     result = {'val_top1': counts[0] / counts[-1], 'val_top5': counts[-2] / counts[-1]}
     result.update({'val_top1_%s' % n: c / counts[-1] for n, c in zip(names, counts)})
