@@ -9,11 +9,8 @@ from mxnet.base import _LIB, check_call
 
 __all__ = ['Workers', 'HOROVOD_BUILD_HINT']
 
-HOROVOD_BUILD_HINT = (
-    "Horovod built against MXNet is needed for --use-horovod: run 'make horovod' (or "
-    "pip install setuptools wheel psutil cloudpickle pyyaml packaging; HOROVOD_WITH_MXNET=1 "
-    "HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 HOROVOD_WITHOUT_TENSORFLOW=1 "
-    "HOROVOD_WITHOUT_PYTORCH=1 pip install --no-build-isolation horovod==0.28.1)")
+HOROVOD_BUILD_HINT = ("Horovod built against MXNet is needed for --use-horovod: run "
+                      "'make horovod' (the Makefile has the build recipe)")
 
 
 class Workers(object):

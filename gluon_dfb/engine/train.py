@@ -101,16 +101,17 @@ def to_network_input(batch, ctx, dtype):
 def validate(net, loader, ctx, dtype, workers=None):
     """Top-1 of each output and top-5 of z_comb on a single-view-per-video loader,
     counted over all workers' parts."""
+    workers = workers or Workers()
     names = OUTPUT_NAMES if net.filter_bank is not None else OUTPUT_NAMES[:1]
     counts = np.zeros(len(names) + 2)  # correct per output, top-5 correct, videos
     for data, label in tqdm(loader, desc='validation', leave=False,
-                            disable=workers is not None and not workers.is_root):
+                            disable=not workers.is_root):
         outputs = net.all_outputs(to_network_input(data, ctx, dtype))
         y = label.asnumpy()
         scores = [o.astype('float32').asnumpy() for o in outputs]
         counts[:len(names)] += [(s.argmax(axis=1) == y).sum() for s in scores]
         counts[-2:] += topk_accuracy(scores[0], y, 5) * len(y), len(y)
-    counts = (workers or Workers()).sum(counts, 'validation')
+    counts = workers.sum(counts, 'validation')
     result = {'val_top1': counts[0] / counts[-1], 'val_top5': counts[-2] / counts[-1]}
     result.update({'val_top1_%s' % n: c / counts[-1] for n, c in zip(names, counts)})
     return result
