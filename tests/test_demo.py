@@ -22,14 +22,26 @@ def test_fine_and_coarse_accuracy(rng):
 
 
 def test_small_demo_writes_its_report(tmp_path):
-    results = run_demo(str(tmp_path), seeds=(0,), epochs=1, videos_per_class=(2, 1))
-    assert set(v for _, v in results) == {'GB', 'GB+DF', 'GB+DF+LB'}
+    results = run_demo(str(tmp_path), seeds=(0,), epochs=1, videos_per_class=(2, 1),
+                       lr=0.001, control_lrs=(0.003,), control_variants=('GB', 'GB+DF+LB'))
+    assert set(results) == {(0.001, 0, v) for v in ('GB', 'GB+DF', 'GB+DF+LB')} | {
+        (0.003, 0, 'GB'), (0.003, 0, 'GB+DF+LB')}
     report = (tmp_path / 'report.md').read_text()
-    for variant in ('GB', 'GB+DF', 'GB+DF+LB'):
-        r = results[(0, variant)]
-        assert '| %s | 0 | %.1f | %.1f |' % (variant, 100 * r['top1'], 100 * r['top5']) in report
+    for (lr, seed, variant), r in results.items():
+        assert '| %s | %g | 0 | %.1f | %.1f |' % (variant, lr, 100 * r['top1'],
+                                                  100 * r['top5']) in report
+        # the figures are those of the predictions the run saved
+        saved = np.load(r['predictions'])
+        assert r['top1'] == np.mean(saved['probabilities'].argmax(axis=1) == saved['labels'])
+    gains = {lr: results[(lr, 0, 'GB+DF+LB')]['top1'] - results[(lr, 0, 'GB')]['top1']
+             for lr in (0.001, 0.003)}
+    for lr, gain in gains.items():
+        assert '- at lr %g: **%+.1f points**' % (lr, 100 * gain) in report
+    best = {v: max((0.001, 0.003), key=lambda lr: results[(lr, 0, v)]['top1'])
+            for v in ('GB', 'GB+DF+LB')}
+    assert '(GB at %g, GB+DF+LB at %g; ' % (best['GB'], best['GB+DF+LB']) in report
     figures = json.load(open(str(tmp_path / 'results.json')))
-    assert figures['GB seed 0']['top1'] == results[(0, 'GB')]['top1']
+    assert figures['GB lr 0.003 seed 0']['top1'] == results[(0.003, 0, 'GB')]['top1']
     assert (tmp_path / 'analysis.md').exists()
     pictures = [p for p in os.listdir(str(tmp_path)) if p.endswith('.png')]
     assert 'confusion.png' in pictures and any(p.startswith('filters_') for p in pictures)

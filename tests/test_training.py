@@ -89,6 +89,16 @@ def test_killed_run_resumes_to_the_same_parameters(tiny_set, tmp_path):
         'epoch-0001.json', 'epoch-0002.json', 'epoch-0003.json']  # the last 3 kept
 
 
+def test_save_frequency_checkpoints_every_n_epochs_and_the_last(tiny_set, tmp_path):
+    history = train(parse_training_args('tsn', options(
+        tiny_set, tmp_path, '--epochs', '3', '--save-frequency', '2')))
+    assert sorted(p.name for p in tmp_path.glob('epoch-*.json')) == [
+        'epoch-0001.json', 'epoch-0002.json']
+    scores = [h['train_top1_comb'] for h in history]  # no --val-list: training top-1
+    assert json.load(open(str(tmp_path / 'best.json'))) == {
+        'epoch': int(np.argmax(scores)), 'best': max(scores)}
+
+
 def test_ctx_names_the_devices_like_gpus():
     common = ['--train-list', 'train.txt']
     assert parse_training_args('tsn', common + ['--ctx', '0,1']).gpus == [0, 1]

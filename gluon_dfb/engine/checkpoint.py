@@ -4,7 +4,7 @@ import glob
 import json
 import os
 
-__all__ = ['save_checkpoint', 'latest_checkpoint', 'load_checkpoint']
+__all__ = ['save_checkpoint', 'save_best', 'best_score', 'latest_checkpoint', 'load_checkpoint']
 
 
 def _write_json(obj):
@@ -20,21 +20,32 @@ def _atomic(path, write):
     os.replace(tmp, path)
 
 
-def save_checkpoint(out_dir, epoch, net, trainer, state, keep=3, best=False):
-    """Write ``epoch-NNNN.{params,states,json}`` (the json, last, marks it complete),
-    remove all but the ``keep`` newest, and copy to ``best.*`` if ``best``."""
+def save_checkpoint(out_dir, epoch, net, trainer, state, keep=3):
+    """Write ``epoch-NNNN.{params,states,json}`` (the json, last, marks it complete) and
+    remove all but the ``keep`` newest."""
     stem = os.path.join(out_dir, 'epoch-%04d' % epoch)
     _atomic(stem + '.params', net.save_parameters)
     _atomic(stem + '.states', trainer.save_states)
-    state = dict(state, epoch=epoch)
-    _atomic(stem + '.json', _write_json(state))
-    if best:
-        _atomic(os.path.join(out_dir, 'best.params'), net.save_parameters)
-        _atomic(os.path.join(out_dir, 'best.json'), _write_json(state))
+    _atomic(stem + '.json', _write_json(dict(state, epoch=epoch)))
     for old in _complete(out_dir)[:-keep]:
         for ext in ('.json', '.params', '.states'):  # json first: never a half checkpoint
             if os.path.exists(old + ext):
                 os.remove(old + ext)
+
+
+def save_best(out_dir, epoch, net, score):
+    """Write ``best.params`` and ``best.json`` (its epoch and score)."""
+    _atomic(os.path.join(out_dir, 'best.params'), net.save_parameters)
+    _atomic(os.path.join(out_dir, 'best.json'), _write_json({'epoch': epoch, 'best': score}))
+
+
+def best_score(out_dir):
+    """Score of ``best.params`` in ``out_dir`` (-1 if there is none)."""
+    path = os.path.join(out_dir, 'best.json')
+    if not os.path.exists(path):
+        return -1.0
+    with open(path) as f:
+        return json.load(f)['best']
 
 
 def _complete(out_dir):

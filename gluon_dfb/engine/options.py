@@ -56,6 +56,8 @@ def training_parser(arch):
     p.add_argument('--num-workers', type=int, default=2, help='data loading processes')
     p.add_argument('--resume', action='store_true',
                    help='continue from the newest complete checkpoint in --out-dir')
+    p.add_argument('--save-frequency', type=int, default=1,
+                   help='checkpoint (and plot the curves) every N epochs and after the last')
     p.add_argument('--keep-checkpoints', type=int, default=3)
     p.add_argument('--out-dir', default='out_%s' % arch)
     p.add_argument('--seed', type=int, default=0)
@@ -71,6 +73,8 @@ def parse_training_args(arch, argv=None):
     args = parser.parse_args(argv)
     if not args.model.startswith(arch + '_'):
         parser.error('--model must be a %s model (see gluon_dfb.list_models())' % arch)
+    if args.save_frequency < 1 or args.keep_checkpoints < 1:
+        parser.error('--save-frequency and --keep-checkpoints must be at least 1')
     return args
 
 

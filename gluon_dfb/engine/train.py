@@ -16,7 +16,7 @@ from ..data import VideoDataset, evaluation_protocol, training_protocol
 from ..data.sampler import ShardedShuffleSampler
 from ..nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
 from ..zoo import get_model
-from .checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from .checkpoint import best_score, latest_checkpoint, load_checkpoint, save_best, save_checkpoint
 from .curves import plot_curves
 from .distributed import Workers
 from .loss_scaler import DynamicLossScaler
@@ -169,11 +169,11 @@ def _train(args, workers):
     metrics_path = os.path.join(args.out_dir, 'metrics.json')
     stem = latest_checkpoint(args.out_dir) if args.resume else None
     if stem:  # every worker reads it: --out-dir is shared
-        state = load_checkpoint(stem, net, trainer, ctx)
-        start_epoch, best = state['epoch'] + 1, state['best']
+        start_epoch = load_checkpoint(stem, net, trainer, ctx)['epoch'] + 1
+        best = best_score(args.out_dir)
         with open(metrics_path) as f:
             history = [h for h in json.load(f) if h['epoch'] < start_epoch]
-        logger.info('resumed from %s (epoch %d done)', stem, state['epoch'])
+        logger.info('resumed from %s (epoch %d done)', stem, start_epoch - 1)
     logger.info('training %s (%s head) on %d videos, %d epochs, %d worker(s), lr %g '
                 '(scaled by %d workers, warm-up %g epochs)', args.model, net.head_name,
                 len(train_set), args.epochs, workers.size, args.lr, workers.size,
@@ -197,9 +197,12 @@ def _train(args, workers):
             with open(metrics_path + '.tmp', 'w') as f:  # before the checkpoint: a resume
                 json.dump(history, f, indent=1)          # drops records past its epoch
             os.replace(metrics_path + '.tmp', metrics_path)
-            save_checkpoint(args.out_dir, epoch, net, trainer, {'best': max(best, score)},
-                            keep=args.keep_checkpoints, best=score > best)
-            plot_curves(history, os.path.join(args.out_dir, 'curves.png'))
+            if score > best:
+                save_best(args.out_dir, epoch, net, score)
+            if (epoch + 1) % args.save_frequency == 0 or epoch + 1 == args.epochs:
+                save_checkpoint(args.out_dir, epoch, net, trainer, {},
+                                keep=args.keep_checkpoints)
+                plot_curves(history, os.path.join(args.out_dir, 'curves.png'))
         best = max(best, score)
         logger.info('epoch %d: %s', epoch, ', '.join(
             '%s %.4g' % (k, v) for k, v in record.items() if k != 'epoch'))
