@@ -221,7 +221,7 @@ def write_demo_report(out_dir, results, plan, seeds, epochs, videos_per_class, p
     best = {v: max((rate for rate, w in plan if w == v), key=lambda r: mean[(r, v)]['top1'])
             for v in ('GB', 'GB+DF+LB')}
     lines += ['- each at the best of the rates it was trained at (GB at %g, GB+DF+LB at %g; '
-              'chosen on these test videos, the same favour to both): **%+.1f points**' % (
+              'chosen on these test videos): **%+.1f points**' % (
                   best['GB'], best['GB+DF+LB'],
                   100 * (mean[(best['GB+DF+LB'], 'GB+DF+LB')]['top1']
                          - mean[(best['GB'], 'GB')]['top1'])), '',
