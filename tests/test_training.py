@@ -36,8 +36,8 @@ def options(tiny_set, out_dir, *extra):
     root, train_list = tiny_set
     return ['--model', 'tsn_resnet18_dfb_custom', '--num-classes', '4', '--train-list',
             train_list, '--data-root', root, '--input-size', '64', '--short-side', '64',
-            '--batch-size', '4', '--lr', '0.005', '--clip-grad', '5', '--lr-steps', '100', '--num-workers', '0',
-            '--out-dir', str(out_dir)] + list(extra)
+            '--batch-size', '4', '--lr', '0.005', '--clip-grad', '5', '--lr-steps', '100',
+            '--num-workers', '0', '--out-dir', str(out_dir)] + list(extra)
 
 
 def test_short_run_lowers_every_loss_and_fits_its_clips(tiny_set, tmp_path):

@@ -20,13 +20,13 @@ def _atomic(path, write):
     os.replace(tmp, path)
 
 
-def save_checkpoint(out_dir, epoch, net, trainer, state, keep=3):
+def save_checkpoint(out_dir, epoch, net, trainer, keep=3):
     """Write ``epoch-NNNN.{params,states,json}`` (the json, last, marks it complete) and
     remove all but the ``keep`` newest."""
     stem = os.path.join(out_dir, 'epoch-%04d' % epoch)
     _atomic(stem + '.params', net.save_parameters)
     _atomic(stem + '.states', trainer.save_states)
-    _atomic(stem + '.json', _write_json(dict(state, epoch=epoch)))
+    _atomic(stem + '.json', _write_json({'epoch': epoch}))
     for old in _complete(out_dir)[:-keep]:
         for ext in ('.json', '.params', '.states'):  # json first: never a half checkpoint
             if os.path.exists(old + ext):
@@ -61,8 +61,8 @@ def latest_checkpoint(out_dir):
 
 
 def load_checkpoint(stem, net, trainer, ctx):
-    """Restore parameters and trainer states; returns the saved state dict."""
+    """Restore parameters and trainer states; returns the checkpoint's epoch."""
     net.load_parameters(stem + '.params', ctx=ctx)
     trainer.load_states(stem + '.states')
     with open(stem + '.json') as f:
-        return json.load(f)
+        return json.load(f)['epoch']

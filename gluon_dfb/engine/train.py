@@ -169,7 +169,7 @@ def _train(args, workers):
     metrics_path = os.path.join(args.out_dir, 'metrics.json')
     stem = latest_checkpoint(args.out_dir) if args.resume else None
     if stem:  # every worker reads it: --out-dir is shared
-        start_epoch = load_checkpoint(stem, net, trainer, ctx)['epoch'] + 1
+        start_epoch = load_checkpoint(stem, net, trainer, ctx) + 1
         best = best_score(args.out_dir)
         with open(metrics_path) as f:
             history = [h for h in json.load(f) if h['epoch'] < start_epoch]
@@ -200,8 +200,7 @@ def _train(args, workers):
             if score > best:
                 save_best(args.out_dir, epoch, net, score)
             if (epoch + 1) % args.save_frequency == 0 or epoch + 1 == args.epochs:
-                save_checkpoint(args.out_dir, epoch, net, trainer, {},
-                                keep=args.keep_checkpoints)
+                save_checkpoint(args.out_dir, epoch, net, trainer, keep=args.keep_checkpoints)
                 plot_curves(history, os.path.join(args.out_dir, 'curves.png'))
         best = max(best, score)
         logger.info('epoch %d: %s', epoch, ', '.join(
