@@ -40,6 +40,7 @@ from .zoo import get_model
 __all__ = ['run_demo']
 
 HEADS = (('GB', 'gb'), ('GB+DF', 'gb_df'), ('GB+DF+LB', 'gb_df_lb'))
+FIGURES = ('top1', 'top5', 'fine', 'coarse')
 MODEL = 'tsn_resnet18_dfb_custom'
 SIZE = 32  # from scratch on 2 cores, small frames are what trains within minutes
 DETAIL_HALF = 2  # the detail is 5 pixels wide
@@ -112,7 +113,8 @@ def filter_pictures(data, run_dir, out_dir, videos=4):
 def run_variant(job):
     """Train and test one (learning rate, seed, variant); meant for a worker process, its
     progress bars go to ``console.txt`` in the run's folder."""
-    data, out_dir, lr, seed, variant, head, epochs = job
+    data, out_dir, lr, seed, variant, epochs = job
+    head = dict(HEADS)[variant]
     run_dir = os.path.join(out_dir, 'lr%g' % lr, 'seed%d' % seed, head)
     os.makedirs(run_dir, exist_ok=True)
     with open(os.path.join(run_dir, 'console.txt'), 'w') as console, \
@@ -163,8 +165,7 @@ def run_demo(out_dir='demo_out', seeds=(0, 1), epochs=25, videos_per_class=(16, 
     plan = [(lr, variant) for variant, _ in HEADS] + [
         (rate, variant) for rate in control_lrs for variant, _ in HEADS
         if variant in control_variants]
-    heads = dict(HEADS)
-    results = run_all([(data, out_dir, rate, seed, variant, heads[variant], epochs)
+    results = run_all([(data, out_dir, rate, seed, variant, epochs)
                        for rate, variant in plan for seed in seeds], processes)
     first = (lr, seeds[0])
     write_report(results[first + ('GB+DF+LB',)]['predictions'], out_dir,
@@ -208,7 +209,7 @@ def write_demo_report(out_dir, results, plan, seeds, epochs, videos_per_class, p
                 variant, rate, seed, 100 * r['top1'], 100 * r['top5'], 100 * r['fine'],
                 100 * r['coarse']))
         mean[(rate, variant)] = m = {k: np.mean([results[(rate, s, variant)][k] for s in seeds])
-                                     for k in ('top1', 'top5', 'fine', 'coarse')}
+                                     for k in FIGURES}
         lines.append('| **%s** | %g | mean | **%.1f** | %.1f | **%.1f** | %.1f |' % (
             variant, rate, 100 * m['top1'], 100 * m['top5'], 100 * m['fine'],
             100 * m['coarse']))
@@ -233,8 +234,7 @@ def write_demo_report(out_dir, results, plan, seeds, epochs, videos_per_class, p
     with open(os.path.join(out_dir, 'report.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     with open(os.path.join(out_dir, 'results.json'), 'w') as f:
-        json.dump({'%s lr %g seed %d' % (v, rate, s): {k: r[k] for k in
-                                                      ('top1', 'top5', 'fine', 'coarse')}
+        json.dump({'%s lr %g seed %d' % (v, rate, s): {k: r[k] for k in FIGURES}
                    for (rate, s, v), r in results.items()}, f, indent=1)
 
 
