@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 
 from ..data.decode import read_video_frames  # noqa: E402
 from ..data.transforms import centre_crop, normalize  # noqa: E402
+from .feature_grid import filter_bank_grid  # noqa: E402
 
 __all__ = ['FilterHit', 'locate_filters', 'network_input', 'draw_filter_hits',
            'explain_video']
@@ -18,7 +19,8 @@ __all__ = ['FilterHit', 'locate_filters', 'network_input', 'draw_filter_hits',
 
 class FilterHit(object):
     """Filter ``k`` of a class fired most at input ``frame`` inside ``box``
-    ``(x0, y0, x1, y1)`` (input pixels), with ``value``."""
+    ``(x0, y0, x1, y1)`` (input pixels; pixel ``(x, y)`` covers ``[x, x + 1) x [y, y + 1)``),
+    with ``value``."""
 
     def __init__(self, k, frame, box, value):
         self.k, self.frame, self.box, self.value = k, frame, box, value
@@ -38,9 +40,11 @@ def network_input(net, frames):
 def locate_filters(net, frames, class_index):
     """The strongest response of each of the ``N`` filters of ``class_index``.
 
-    The temporal cell ``t`` of ``T'`` covers input frames ``[t F/T', (t+1) F/T')``; its
-    middle frame is reported. The spatial cell ``(y, x)`` of an ``h x w`` volume covers
-    ``[x W/w, (x+1) W/w) x [y H/h, (y+1) H/h)`` input pixels (the feature stride).
+    Cell ``(t, y, x)`` of the filter-bank volume is centred on input frame and pixel
+    ``offset + stride * (t, y, x)`` (see :func:`~.feature_grid.filter_bank_grid`; I3D:
+    frame ``4 t``, pixel ``(16 y, 16 x)``, or ``(32 y, 32 x)`` on ``F5g`` for the 'gb_df'
+    head). That frame is reported, with the box one stride wide centred on that pixel,
+    clipped to the frame.
 
     Parameters
     ----------
@@ -57,16 +61,19 @@ def locate_filters(net, frames, class_index):
     """
     volume = net.filter_responses(mx.nd.array(network_input(net, frames))).asnumpy()
     volume = volume[0] if net.ndim == 3 else volume.transpose(1, 0, 2, 3)  # (N*C, T', h, w)
-    n = net.filter_bank.num_filters
+    offset, stride = filter_bank_grid(net)
     num_frames, height, width = frames.shape[:3]
-    steps = np.array([num_frames, height, width], float) / volume.shape[1:]
+    n = net.filter_bank.num_filters
     hits = []
     for k in range(n):
         response = volume[class_index * n + k]
-        t, y, x = np.unravel_index(np.argmax(response), response.shape)
-        frame = min(int((t + 0.5) * steps[0]), num_frames - 1)
-        box = (x * steps[2], y * steps[1], (x + 1) * steps[2], (y + 1) * steps[1])
-        hits.append(FilterHit(k, frame, box, float(response[t, y, x])))
+        cell = np.unravel_index(np.argmax(response), response.shape)
+        centre = offset + stride * np.array(cell)
+        frame = int(np.clip(np.round(centre[0]), 0, num_frames - 1))
+        low = np.clip(centre[1:] + 0.5 - stride[1:] / 2, 0, (height, width))
+        high = np.clip(centre[1:] + 0.5 + stride[1:] / 2, 0, (height, width))
+        box = (float(low[1]), float(low[0]), float(high[1]), float(high[0]))
+        hits.append(FilterHit(k, frame, box, float(response[cell])))
     return hits
 
 
