@@ -3,9 +3,10 @@
     python -m gluon_dfb.analysis predictions.npz [--baseline gb_predictions.npz] \
         [--groups groups.json] --out analysis/
 
-writes ``report.md`` (top-1, top-5, per-class and mean-class accuracy, per-group accuracy;
-with a baseline, the per-group improvement table and the most-confused pairs with both
-models' counts) and the confusion matrices as PNG, whole and per group.
+writes ``report.md`` (top-1, top-5, per-class and mean-class accuracy, per-group accuracy
+as the mean of the group's per-class accuracies; with a baseline, the per-group
+improvement table and the most-confused pairs with both models' counts) and the
+confusion matrices as PNG, whole and per group.
 """
 import argparse
 import json
@@ -67,6 +68,8 @@ def write_report(predictions_file, out_dir, baseline_file=None, groups_file=None
             100 * ours['per_class'][i]))
     if groups:
         lines += ['', '## Per group (parent category)', '',
+                  "A group's accuracy is the mean of its classes' top-1 accuracies "
+                  '(paper sec. 5.2), not the top-1 over its videos.', '',
                   '| group | %saccuracy%s |' % ('baseline | ' if base else '',
                                                 ' | improvement' if base else ''),
                   '|---|---|%s' % ('---|---|' if base else '')]
