@@ -7,6 +7,8 @@ from mxnet import autograd
 from gluon_dfb.nn import AverageConsensus, DFBLoss, DiscriminativeFilterBank, LocalBranch
 from gluon_dfb.nn.batch_norm import BatchNorm3D
 
+from conftest import randomize
+
 
 def softmax_ce(z, y):
     z = z - z.max(axis=1, keepdims=True)
@@ -64,21 +66,46 @@ def test_batchnorm3d_equals_batchnorm_on_5d(rng):
                                reference.running_mean.data().asnumpy(), rtol=1e-5)
 
 
-@pytest.mark.parametrize('f4_shape', [(1, 6, 9, 11), (1, 6, 2, 9, 11)])
-def test_local_branch_upsamples_to_exactly_stage4_size(f4_shape, rng):
+def resize_align_corners(x, height, width):
+    """Bilinear resize of the last two axes of ``x`` with MXNet's ``BilinearResize2D``
+    convention (``align_corners=True``, its default): output index ``j`` samples input
+    coordinate ``j * (n_in - 1) / (n_out - 1)``, so the corners map onto the corners."""
+    def along(x, axis, size):
+        n = x.shape[axis]
+        coords = np.arange(size) * ((n - 1) / (size - 1) if size > 1 else 0.0)
+        low = np.floor(coords).astype(int)
+        high = np.minimum(low + 1, n - 1)
+        weight = (coords - low).reshape((-1,) + (1,) * (x.ndim - 1 - axis % x.ndim))
+        return np.take(x, low, axis=axis) * (1 - weight) + np.take(x, high, axis=axis) * weight
+    return along(along(x, -2, height), -1, width)
+
+
+def test_resize_oracle_follows_mxnet_corners():
+    x = np.array([[0.0, 1.0]])
+    np.testing.assert_allclose(resize_align_corners(x, 1, 5), [[0, 0.25, 0.5, 0.75, 1]])
+
+
+@pytest.mark.parametrize('f4_shape', [(2, 6, 9, 11), (2, 6, 3, 7, 10)])
+def test_local_branch_matches_numpy(f4_shape, rng):
     ndim = len(f4_shape) - 2
     conv = mx.gluon.nn.Conv2D if ndim == 2 else mx.gluon.nn.Conv3D
     stage = conv(10, kernel_size=1, strides=(1,) * (ndim - 2) + (2, 2), in_channels=6)
     branch = LocalBranch(stage, 6, 10, ndim=ndim)
     branch.initialize()
-    f4 = mx.nd.array(rng.normal(size=f4_shape))
-    out = branch(f4)
-    assert out.shape == (1, 10) + f4_shape[2:]
-    assert out.min().asscalar() >= 0  # ReLU at the end
+    randomize(branch)
+    f4 = rng.normal(size=f4_shape).astype('float32')
+    out = branch(mx.nd.array(f4)).asnumpy()  # inference: BatchNorm uses its running statistics
 
-    # bilinear upsampling of a constant map is that constant: only the skip varies
-    skip = branch.skip_bn(branch.skip_conv(f4)).asnumpy()
-    f5 = stage(f4).asnumpy()
-    assert f5.shape[-2:] == (5, 6)
-    corner = np.maximum(f5[..., 0, 0] + skip[..., 0, 0], 0)
-    np.testing.assert_allclose(out.asnumpy()[..., 0, 0], corner, rtol=1e-5, atol=1e-5)
+    def value(param, shape):
+        return param.data().asnumpy().reshape(shape)
+    channel = (10,) + (1,) * ndim  # broadcasts over (B, C, [T,] H, W)
+    f5 = (np.einsum('oc,bc...->bo...', value(stage.weight, (10, 6)), f4[..., ::2, ::2])
+          + value(stage.bias, channel))
+    bn = branch.skip_bn
+    skip = np.einsum('oc,bc...->bo...', value(branch.skip_conv.weight, (10, 6)), f4)
+    skip = ((skip - value(bn.running_mean, channel))
+            / np.sqrt(value(bn.running_var, channel) + bn._kwargs['eps'])
+            * value(bn.gamma, channel) + value(bn.beta, channel))
+    expected = np.maximum(resize_align_corners(f5, *f4_shape[-2:]) + skip, 0)
+    assert out.shape == (2, 10) + f4_shape[2:] and (expected == 0).any()  # the ReLU acts
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-5)
