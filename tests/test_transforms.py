@@ -1,4 +1,5 @@
 """Spatial transforms against numpy slicing, and the test-time views."""
+import cv2
 import numpy as np
 import pytest
 
@@ -19,7 +20,6 @@ def test_resized_shape_keeps_aspect_and_never_upscales():
 
 
 def test_resize_of_whole_clip_equals_opencv(clip):
-    import cv2
     out = resize(clip, 100, 133)
     for frame, got in zip(clip, out):
         np.testing.assert_array_equal(got, cv2.resize(frame, (133, 100)))
@@ -44,24 +44,32 @@ def test_ten_crops_are_five_crops_and_their_flips(clip):
         np.testing.assert_array_equal(ten[4, t], centre_crop(clip, 224)[t])
 
 
-def test_multiscale_crop_is_a_resized_slice(clip):
+def test_multiscale_crop_is_a_resized_slice(monkeypatch):
+    from gluon_dfb.data import transforms
+    rows, cols = np.meshgrid(np.arange(200), np.arange(250), indexing='ij')
+    clip = np.repeat(np.stack([rows, cols, rows], axis=-1)[None], 2, axis=0).astype(np.uint8)
+    crops, resize = [], transforms.resize
+
+    def keep_crop(crop, height, width):  # multiscale_crop's crop, before its resize
+        crops.append(crop)
+        return resize(crop, height, width)
+    monkeypatch.setattr(transforms, 'resize', keep_crop)
+    sides = [int(200 * s) for s in (1, 0.875, 0.75, 0.66)]  # of the short side (TSN)
+    allowed = {(sides[i], sides[j]) for i in range(4) for j in range(4) if abs(i - j) <= 1}
     rng = np.random.RandomState(3)
-    shapes = set()
-    for _ in range(50):
-        state = rng.get_state()
+    drawn, flipped = set(), 0
+    for _ in range(200):
         out = multiscale_crop(clip, 112, rng)
-        assert out.shape == (4, 112, 112, 3)
-        rng.set_state(state)
-        shapes.add(_crop_size(clip, rng))
-    assert len(shapes) > 3  # several scales and aspect ratios are drawn
-
-
-def _crop_size(clip, rng):
-    from gluon_dfb.data.transforms import SCALES
-    base = min(clip.shape[1:3])
-    pairs = [(i, j) for i in range(4) for j in range(4) if abs(i - j) <= 1]
-    i, j = pairs[rng.randint(len(pairs))]
-    return int(base * SCALES[i]), int(base * SCALES[j])
+        crop = crops[-1]
+        (top, left), size = crop[0, 0, 0, :2], crop.shape[1:3]
+        np.testing.assert_array_equal(crop, clip[:, top:top + size[0], left:left + size[1]])
+        resized = np.stack([cv2.resize(frame, (112, 112)) for frame in crop])
+        flipped += not np.array_equal(out, resized)
+        np.testing.assert_array_equal(out, resized if np.array_equal(out, resized)
+                                      else resized[:, :, ::-1])
+        drawn.add(size)
+    assert drawn == allowed  # every pair of scales at most one step apart, no other
+    assert 0 < flipped < 200
 
 
 def test_no_flip_for_something_something(clip):
