@@ -4,8 +4,10 @@ import gc
 import mxnet as mx
 import numpy as np
 import pytest
+from gluoncv.model_zoo import resnetv1b
 from mxnet import autograd, gluon
 
+from conftest import randomize
 from gluon_dfb import get_model, list_models
 from gluon_dfb.nn import DFBLoss
 
@@ -38,12 +40,27 @@ def test_gradients_reach_every_parameter_group(name, rng):
         assert grads and all(g > 0 for g in grads), group
 
 
-def test_local_branch_is_not_a_copy_of_the_global_stage():
-    net = small_net('i3d_resnet18_dfb_custom')
-    params = net._collect_params_with_prefix()
-    local = params['local_branch.stage.0.conv1.weight'].data().asnumpy()
-    global_ = params['res_layers.3.0.conv1.weight'].data().asnumpy()
-    assert local.shape == global_.shape and not np.allclose(local, global_)
+@pytest.mark.parametrize('arch', ['tsn', 'i3d'])
+def test_pretrained_base_fills_the_global_stage5_only(arch, tmp_path):
+    base = resnetv1b.resnet18_v1b(pretrained=False)
+    base.initialize()
+    base(mx.nd.zeros((1, 3, 32, 32)))
+    randomize(base)  # no parameter keeps a default a fresh block would also have
+    path = str(tmp_path / 'resnet18_v1b.params')
+    base.save_parameters(path)
+    layer4 = {name[len('layer4.'):]: array.asnumpy() for name, array in mx.nd.load(path).items()
+              if name.startswith('layer4.')}
+    net = small_net('%s_resnet18_dfb_custom' % arch, pretrained_base=path)
+    net(mx.nd.zeros(SMALL_INPUT[arch]))  # the local stage 5's shapes are deferred
+    params = {name: p.data().asnumpy() for name, p in net._collect_params_with_prefix().items()}
+    stage5 = 'layer4.' if arch == 'tsn' else 'res_layers.3.'
+    assert len(layer4) == len([n for n in params if n.startswith(stage5)])
+    for name, expected in layer4.items():
+        global_, local = params[stage5 + name], params['local_branch.stage.' + name]
+        if global_.ndim == 5:  # inflated: its temporal slices sum to the 2D kernel
+            global_, local = global_.sum(axis=2), local.sum(axis=2)
+        np.testing.assert_allclose(global_, expected, rtol=1e-6, err_msg=name)
+        assert not np.allclose(local, expected), name
 
 
 @pytest.mark.parametrize('name,head,outputs', [('tsn_resnet18_dfb_custom', 'gb', 1),
