@@ -9,6 +9,7 @@ import mxnet as mx
 import numpy as np
 
 from gluon_dfb import get_model
+from gluon_dfb.data import evaluation_protocol, read_views
 from gluon_dfb.engine.evaluate import evaluate_list
 
 
@@ -33,7 +34,24 @@ def test_predict_real_videos_and_a_broken_one(real_videos, tmp_path):
     assert [r['video'] for r in results] == videos
     assert 'error' in results[1] and 'error' not in results[0] and 'error' not in results[2]
     assert os.path.getsize(results[0]['explanation']) > 0
-    assert results[0]['top'][0]['class'] in ('walking', 'riding', 'talking')
+
+    # the mean over the protocol's views of the softmax of the network's logits, in numpy
+    for result in (results[0], results[2]):
+        views = read_views(result['video'], evaluation_protocol('2d-20x10', 'tsn', size=64),
+                           short_side=64)
+        logits = net(mx.nd.array(views)).asnumpy().astype(np.float64)
+        softmax = np.exp(logits - logits.max(axis=1, keepdims=True))
+        expected = (softmax / softmax.sum(axis=1, keepdims=True)).mean(axis=0)
+        np.testing.assert_allclose(result['probabilities'], expected, rtol=0, atol=1e-5)
+        # the top-2: the two most probable (up to the tolerance), in order, named from
+        # the class list
+        top = [t['index'] for t in result['top']]
+        assert [t['class'] for t in result['top']] == [
+            ['walking', 'riding', 'talking'][i] for i in top]
+        np.testing.assert_allclose([t['probability'] for t in result['top']], expected[top],
+                                   rtol=0, atol=1e-5)
+        assert result['top'][0]['probability'] >= result['top'][1]['probability']
+        assert expected[top].min() >= np.delete(expected, top).max() - 1e-5
 
     # the same probabilities as the test-protocol evaluation of the same videos
     listed = tmp_path / 'list.txt'
