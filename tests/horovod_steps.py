@@ -2,9 +2,10 @@
 training steps of a small network on random clips, each worker on its part of the
 sampler's order; saves ``rank<R>.params`` and the indices it used. BatchNorm is
 frozen, or with ``--sync-bn`` synchronised over the workers (plain BatchNorm in a
-single process: the oracle).
+single process: the oracle). ``--float64`` runs the network and the data in float64.
 
     python tests/horovod_steps.py OUT_DIR STEPS BATCH LR LR_WORKERS [--use-horovod] [--sync-bn]
+        [--float64]
 
 The learning rate is the engine's rule on base LR for LR_WORKERS workers (a single process
 standing for two workers' union batch passes 2).
@@ -32,15 +33,16 @@ def clips():
     return rng.normal(size=(LENGTH,) + SHAPE).astype('float32'), rng.randint(0, NCLASS, LENGTH)
 
 
-def main(out_dir, steps, batch, lr, lr_workers, use_horovod, sync_bn):
+def main(out_dir, steps, batch, lr, lr_workers, use_horovod, sync_bn, dtype):
     workers = Workers(use_horovod)
     mx.random.seed(0)
     net = get_model('tsn_resnet18_dfb_custom', nclass=NCLASS, num_segments=1, dropout=0)
+    net.cast(dtype)
     if not sync_bn:
         freeze_batch_norm(net)
     elif use_horovod:
         synchronise_batch_norm(net, workers.hvd)
-    net.all_outputs(mx.nd.zeros((1,) + SHAPE))
+    net.all_outputs(mx.nd.zeros((1,) + SHAPE, dtype=dtype))
     if workers.rank > 0:  # a different init: the broadcast must replace it
         for param in net.collect_params().values():
             param.set_data(param.data() + 1)
@@ -58,7 +60,8 @@ def main(out_dir, steps, batch, lr, lr_workers, use_horovod, sync_bn):
     for step in range(steps):
         index = order[step * batch:(step + 1) * batch]
         used += index
-        train_step(net, mx.nd.array(x[index]), mx.nd.array(y[index]), trainer, DFBLoss())
+        train_step(net, mx.nd.array(x[index], dtype=dtype), mx.nd.array(y[index]), trainer,
+                   DFBLoss())
     net.save_parameters(os.path.join(out_dir, 'rank%d.params' % workers.rank))
     with open(os.path.join(out_dir, 'rank%d.json' % workers.rank), 'w') as f:
         json.dump(used, f)
@@ -66,4 +69,5 @@ def main(out_dir, steps, batch, lr, lr_workers, use_horovod, sync_bn):
 
 if __name__ == '__main__':
     main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]),
-         '--use-horovod' in sys.argv, '--sync-bn' in sys.argv)
+         '--use-horovod' in sys.argv, '--sync-bn' in sys.argv,
+         'float64' if '--float64' in sys.argv else 'float32')

@@ -67,9 +67,8 @@ def test_killed_run_resumes_to_the_same_parameters(tiny_set, tmp_path):
                    capture_output=True)
     process = subprocess.Popen([sys.executable, SCRIPT] + options(tiny_set, killed, *epochs),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while not (killed / 'epoch-0001.json').exists():
-        assert process.poll() is None and time.time() < deadline
+    while not (killed / 'epoch-0001.json').exists():  # however long a busy machine takes
+        assert process.poll() is None, 'the run ended before its second checkpoint'
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()

@@ -39,8 +39,8 @@ class SyncBatchNorm(BatchNorm3D):
                 F, x, gamma, beta, running_mean, running_var)
         axes = tuple(a for a in range(x.ndim) if a != 1)
         shape = (1, -1) + (1,) * (x.ndim - 2)
-        count = _AllreduceSum(self.hvd, self.name + '.count')(F.ones((1,), ctx=x.context)
-                                                             * (x.size // x.shape[1]))
+        count = _AllreduceSum(self.hvd, self.name + '.count')(
+            F.ones((1,), ctx=x.context, dtype=x.dtype) * (x.size // x.shape[1]))
         mean = _AllreduceSum(self.hvd, self.name + '.sum')(x.sum(axis=axes)) / count
         centred = x - mean.reshape(shape)
         var = _AllreduceSum(self.hvd, self.name + '.sq')((centred ** 2).sum(axis=axes)) / count
