@@ -12,6 +12,7 @@ from unittest import mock
 import mxnet as mx
 import numpy as np
 
+from .errors import run_command
 from .zoo import get_model
 
 __all__ = ['export_symbol', 'export_onnx', 'main']
@@ -104,4 +105,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_command(main)

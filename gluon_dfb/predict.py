@@ -23,6 +23,7 @@ from .analysis.filter_boxes import explain_video
 from .data import TEST_PROTOCOLS, VideoReadError, evaluation_protocol, read_views
 from .data.prepare import VIDEO_EXTENSIONS
 from .engine.evaluate import video_probabilities
+from .errors import BadInputError, run_command
 from .onnx_runner import ENGINES, OnnxRunner, default_engine
 from .zoo import get_model
 
@@ -30,7 +31,8 @@ __all__ = ['expand_videos', 'main']
 
 
 def expand_videos(items):
-    """Video files named by paths, folders (their videos, sorted) and glob patterns."""
+    """Video files named by paths, folders (their videos, sorted) and glob patterns;
+    :class:`~gluon_dfb.errors.BadInputError` if they name none."""
     videos = []
     for item in items:
         if os.path.isdir(item):
@@ -40,6 +42,9 @@ def expand_videos(items):
             videos += sorted(glob.glob(item))
         else:
             videos.append(item)
+    if not videos:
+        raise BadInputError('no videos found in %s (folders are searched for %s files)' % (
+            ', '.join(items), ', '.join(VIDEO_EXTENSIONS)))
     return videos
 
 
@@ -66,6 +71,7 @@ def main(argv=None):
                         help='default: onnxruntime if installed (pip install '
                              '\'gluon-dfb[export]\'), else mxnet')
     args = parser.parse_args(argv)
+    videos = expand_videos(args.videos)
     engine = args.engine or default_engine()
     if engine == 'mxnet' and not args.engine:
         print('onnxruntime is not installed: predicting with MXNet (slower)',
@@ -73,6 +79,9 @@ def main(argv=None):
 
     net = get_model(args.model, nclass=args.num_classes, num_segments=1,
                     pretrained=args.params or True)
+    if args.explain and net.filter_bank is None:
+        parser.error('--explain draws where the filter bank fires: the %s head has none'
+                     % net.head_name)
     net.hybridize(static_alloc=True)
     scorer = OnnxRunner(net) if engine == 'onnxruntime' else net
     classes = (open(args.classes).read().splitlines() if args.classes else
@@ -86,7 +95,6 @@ def main(argv=None):
     one_view = evaluation_protocol('1clip', arch, num_segments=8, new_length=args.new_length,
                                    new_step=args.new_step, size=args.input_size)
     results, failed = [], 0
-    videos = expand_videos(args.videos)
     for path in tqdm(videos, desc='predicting', disable=len(videos) < 2):
         try:
             views = read_views(path, protocol, args.short_side)
@@ -121,4 +129,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_command(main))

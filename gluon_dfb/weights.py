@@ -8,6 +8,8 @@ import mxnet as mx
 import requests
 from tqdm import tqdm
 
+from .errors import BadInputError, MissingFileError, UserError
+
 __all__ = ['LoadReport', 'read_params', 'assign_params', 'load_params', 'WeightStore',
            'WeightStoreError', 'sha1_of']
 
@@ -23,14 +25,14 @@ def read_params(filename):
     """Read an MXNet ``.params`` file into a dict of arrays, with a clear error if it
     cannot be one. ``arg:``/``aux:`` prefixes of symbol exports are dropped."""
     if not os.path.isfile(filename):
-        raise FileNotFoundError('Parameter file %s does not exist' % filename)
+        raise MissingFileError('Parameter file %s does not exist' % filename)
     try:
         arrays = mx.nd.load(filename)
     except mx.base.MXNetError as err:
-        raise ValueError('%s is not a readable MXNet parameter file (%s)'
-                         % (filename, str(err).strip().splitlines()[0])) from None
+        raise BadInputError('%s is not a readable MXNet parameter file (%s)'
+                            % (filename, str(err).strip().splitlines()[0])) from None
     if not isinstance(arrays, dict) or not arrays:
-        raise ValueError('%s holds no named parameters' % filename)
+        raise BadInputError('%s holds no named parameters' % filename)
     return {k.split(':', 1)[-1]: v for k, v in arrays.items()}
 
 
@@ -78,7 +80,7 @@ def assign_params(net, arrays, source, ctx=None, strict=True):
         loaded.append(key)
     report = LoadReport(loaded, fresh, sorted(set(arrays) - used), mismatched)
     if strict and (report.fresh or report.unused or report.mismatched):
-        raise ValueError('%s does not fit the network: %s' % (source, describe(report)))
+        raise BadInputError('%s does not fit the network: %s' % (source, describe(report)))
     logger.info('Loaded %s: %s', source, describe(report))
     return report
 
@@ -111,7 +113,7 @@ def sha1_of(filename, chunk=1 << 20):
     return digest.hexdigest()
 
 
-class WeightStoreError(RuntimeError):
+class WeightStoreError(UserError, RuntimeError):
     """A pretrained weight file could not be found, fetched or verified."""
 
 

@@ -10,6 +10,7 @@ import mxnet as mx
 from mxnet import init
 
 from . import models
+from .errors import BadInputError
 from .models.inflate import inflate_from_2d
 from .weights import WeightStore, assign_params, load_params, read_params
 
@@ -47,14 +48,14 @@ def model_entry(name):
 
     Raises
     ------
-    ValueError
+    BadInputError
         For an unknown name, suggesting the closest valid ones.
     """
     if name not in _MODELS:
         close = difflib.get_close_matches(name, _MODELS, n=3, cutoff=0.5)
-        raise ValueError('Unknown model %r.%s See gluon_dfb.list_models() for all %d names.'
-                         % (name, ' Did you mean %s?' % ', '.join(close) if close else '',
-                            len(_MODELS)))
+        raise BadInputError(
+            'Unknown model %r.%s See gluon_dfb.list_models() for all %d names.'
+            % (name, ' Did you mean %s?' % ', '.join(close) if close else '', len(_MODELS)))
     arch, depth, head, dataset = _MODELS[name]
     data = CATALOGUE['datasets'][dataset]
     entry = dict(CATALOGUE['archs'][arch], name=name, arch=arch, depth=depth,
@@ -106,7 +107,8 @@ def get_model(name, nclass=None, pretrained=False, pretrained_base=None, root=No
     entry = model_entry(name)
     nclass = nclass or entry['nclass']
     if nclass is None:
-        raise ValueError('%s needs nclass=, the number of classes of your data set' % name)
+        raise BadInputError('%s needs nclass=, the number of classes of your data set'
+                            % name)
     ctx = ctx or mx.cpu()
     arguments = dict(depth=entry['depth'], head=entry['head'],
                      num_segments=entry['num_segments'])

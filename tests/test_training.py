@@ -98,6 +98,14 @@ def test_save_frequency_checkpoints_every_n_epochs_and_the_last(tiny_set, tmp_pa
         'epoch': int(np.argmax(scores)), 'best': max(scores)}
 
 
+def test_gb_head_logs_its_one_output_as_avg(tiny_set, tmp_path):
+    history = train(parse_training_args('tsn', options(tiny_set, tmp_path, '--epochs', '1',
+                                                       '--head', 'gb')))
+    assert {k for k in history[0] if k.startswith('train_')} == {
+        'train_loss', 'train_top1', 'train_loss_avg', 'train_top1_avg'}
+    assert 'train_top1_avg' in (tmp_path / 'train.log').read_text()
+
+
 def test_ctx_names_the_devices_like_gpus():
     common = ['--train-list', 'train.txt']
     assert parse_training_args('tsn', common + ['--ctx', '0,1']).gpus == [0, 1]

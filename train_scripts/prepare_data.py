@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from gluon_dfb.data.prepare import prepare_kinetics, prepare_sthsthv1
+from gluon_dfb.errors import run_command
 
 
 def main(argv=None):
@@ -41,4 +42,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_command(main))

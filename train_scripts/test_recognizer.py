@@ -7,8 +7,10 @@ predictions for the analysis.
 from gluon_dfb.analysis.metrics import topk_accuracy
 from gluon_dfb.engine.evaluate import evaluate_list, save_predictions
 from gluon_dfb.engine.options import parse_testing_args
+from gluon_dfb.errors import run_command
 
-if __name__ == '__main__':
+
+def main():
     args = parse_testing_args()
     probabilities, labels, paths, net = evaluate_list(args)
     classes = open(args.classes).read().splitlines() if args.classes else net.classes or []
@@ -16,3 +18,7 @@ if __name__ == '__main__':
     print('%s, %s protocol, %d videos: top-1 %.4f, top-5 %.4f; predictions in %s' % (
         args.model, args.protocol, len(labels), topk_accuracy(probabilities, labels, 1),
         topk_accuracy(probabilities, labels, 5), args.out))
+
+
+if __name__ == '__main__':
+    run_command(main)

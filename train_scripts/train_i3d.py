@@ -5,6 +5,7 @@
 """
 from gluon_dfb.engine.options import parse_training_args
 from gluon_dfb.engine.train import train
+from gluon_dfb.errors import run_command
 
 if __name__ == '__main__':
-    train(parse_training_args('i3d'))
+    run_command(lambda: train(parse_training_args('i3d')))

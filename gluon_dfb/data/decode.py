@@ -5,6 +5,7 @@ import cv2
 import decord
 import numpy as np
 
+from ..errors import UserError
 from .transforms import resize, resized_shape
 
 __all__ = ['VideoReadError', 'read_video_frames', 'read_folder_frames']
@@ -12,7 +13,7 @@ __all__ = ['VideoReadError', 'read_video_frames', 'read_folder_frames']
 DECORD_ERRORS = (decord.DECORDError, RuntimeError)  # decord raises both
 
 
-class VideoReadError(RuntimeError):
+class VideoReadError(UserError, RuntimeError):
     """A video (or frame folder) could not be read; the message names it and why."""
 
     def __init__(self, path, reason):

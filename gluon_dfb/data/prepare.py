@@ -7,6 +7,7 @@ from multiprocessing import Pool
 import decord
 from tqdm import tqdm
 
+from ..errors import BadInputError
 from .decode import DECORD_ERRORS
 
 __all__ = ['prepare_kinetics', 'prepare_sthsthv1', 'count_video_frames']
@@ -90,14 +91,14 @@ def prepare_kinetics(annotation_csv, root, out_list, classes_file, rejects_file,
         rows = [r for r in csv.DictReader(f)]
     missing = {'label', 'youtube_id', 'time_start', 'time_end'} - set(rows[0] if rows else ())
     if missing:
-        raise ValueError('%s lacks the columns %s' % (annotation_csv, sorted(missing)))
+        raise BadInputError('%s lacks the columns %s' % (annotation_csv, sorted(missing)))
     classes = _read_or_write_classes([r['label'] for r in rows], classes_file)
     index = {c: i for i, c in enumerate(classes)}
     entries = []
     for line, r in enumerate(rows, 2):
         if r['label'] not in index:
-            raise ValueError('%s, line %d: label %r is not in %s'
-                             % (annotation_csv, line, r['label'], classes_file))
+            raise BadInputError('%s, line %d: label %r is not in %s'
+                                % (annotation_csv, line, r['label'], classes_file))
         entries.append((kinetics_video_path(root, r['label'], r['youtube_id'], r['time_start'],
                                             r['time_end']), index[r['label']]))
     counts = _count_all(count_video_frames, [p for p, _ in entries], num_workers,
@@ -129,8 +130,8 @@ def prepare_sthsthv1(labels_csv, split_csv, root, out_list, classes_file, reject
                 continue
             video_id, _, label = text.rstrip('\n').partition(';')
             if label not in index:
-                raise ValueError('%s, line %d: label %r is not in %s'
-                                 % (split_csv, line, label, labels_csv))
+                raise BadInputError('%s, line %d: label %r is not in %s'
+                                    % (split_csv, line, label, labels_csv))
             entries.append((os.path.join(root, video_id), index[label]))
     counts = _count_all(count_folder_frames, [p for p, _ in entries], num_workers,
                         'frames of %s' % os.path.basename(split_csv))

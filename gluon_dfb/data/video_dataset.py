@@ -104,13 +104,16 @@ class VideoDataset(Dataset):
         """Forget the recorded failures (e.g. at the start of an epoch)."""
         open(self.failure_log, 'w').close()
 
+    def describe_failures(self):
+        """The unreadable entries met so far, one ``  path: reason`` line each."""
+        return '\n'.join('  %s: %s' % item for item in sorted(self.failures().items()))
+
     def report_failures(self):
         """Log the unreadable entries met so far and return how many there were."""
         failures = self.failures()
         if failures:
             logger.warning('%d unreadable entries of %s were replaced by others:\n%s',
-                           len(failures), self.list_file,
-                           '\n'.join('  %s: %s' % item for item in sorted(failures.items())))
+                           len(failures), self.list_file, self.describe_failures())
         return len(failures)
 
 

@@ -1,5 +1,8 @@
 """List files in GluonCV's ``VideoClsCustom`` format: ``relative/path num_frames label``."""
+import os
 from collections import namedtuple
+
+from ..errors import BadInputError, MissingFileError
 
 __all__ = ['VideoRecord', 'read_video_list']
 
@@ -21,6 +24,8 @@ def read_video_list(list_file, num_classes=None):
     -------
     list of VideoRecord
     """
+    if not os.path.isfile(list_file):
+        raise MissingFileError('List file %s does not exist' % list_file)
     records = []
     with open(list_file) as f:
         for number, line in enumerate(f, 1):
@@ -31,13 +36,13 @@ def read_video_list(list_file, num_classes=None):
             try:
                 path, num_frames, label = fields[0], int(fields[1]), int(fields[2])
             except (ValueError, IndexError):
-                raise ValueError('%s: expected "path num_frames label"' % where) from None
+                raise BadInputError('%s: expected "path num_frames label"' % where) from None
             if num_frames < 0:
-                raise ValueError('%s: negative frame count' % where)
+                raise BadInputError('%s: negative frame count' % where)
             if label < 0 or (num_classes is not None and label >= num_classes):
-                raise ValueError('%s: label %d outside [0, %s)' % (
+                raise BadInputError('%s: label %d outside [0, %s)' % (
                     where, label, num_classes if num_classes is not None else 'inf'))
             records.append(VideoRecord(path, num_frames, label))
     if not records:
-        raise ValueError('%s lists no videos' % list_file)
+        raise BadInputError('%s lists no videos' % list_file)
     return records

@@ -7,6 +7,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..data import VideoDataset, VideoReadError, evaluation_protocol
+from ..errors import BadInputError
 from ..zoo import get_model
 
 __all__ = ['video_probabilities', 'evaluate_list', 'save_predictions', 'load_predictions']
@@ -35,7 +36,8 @@ def video_probabilities(net, views, ctx=mx.cpu(), view_batch=0):
 
 def evaluate_list(args):
     """Score every video of ``args.test_list`` with ``args.protocol``; returns
-    ``(probabilities, labels, paths, net)``."""
+    ``(probabilities, labels, paths, net)``. Unreadable videos are left out and reported;
+    if none is readable, :class:`~gluon_dfb.errors.BadInputError` names them."""
     ctx = mx.gpu(args.gpus[0]) if args.gpus else mx.cpu()
     arch = args.model.split('_')[0]
     net = get_model(args.model, nclass=args.num_classes, pretrained=args.params, ctx=ctx,
@@ -58,6 +60,9 @@ def evaluate_list(args):
                                                  args.view_batch))
         labels.append(int(label))
         paths.append(dataset.path(int(index)))
+    if not labels:
+        raise BadInputError('none of the %d videos of %s could be read:\n%s' % (
+            len(dataset), args.test_list, dataset.describe_failures()))
     skipped = dataset.report_failures()
     logger.info('%d videos scored with the %s protocol, %d unreadable ones left out',
                 len(labels), args.protocol, skipped)

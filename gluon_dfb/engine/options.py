@@ -24,7 +24,8 @@ def training_parser(arch):
     p.add_argument('--data-root', default='', help='folder the list paths are relative to')
     p.add_argument('--frame-pattern', help="read frame folders, e.g. '{:05d}.jpg'")
     p.add_argument('--num-classes', type=int, help="default: the model's data set")
-    p.add_argument('--num-segments', type=int, default=3 if tsn else 1)
+    p.add_argument('--num-segments', type=int, default=3 if tsn else 1,
+                   help='TSN: frames per video (I3D takes one clip: see --new-length)')
     p.add_argument('--new-length', type=int, default=1 if tsn else 32)
     p.add_argument('--new-step', type=int, default=1 if tsn else 2)
     p.add_argument('--input-size', type=int, default=224)
@@ -75,6 +76,15 @@ def parse_training_args(arch, argv=None):
         parser.error('--model must be a %s model (see gluon_dfb.list_models())' % arch)
     if args.save_frequency < 1 or args.keep_checkpoints < 1:
         parser.error('--save-frequency and --keep-checkpoints must be at least 1')
+    if arch == 'i3d' and args.num_segments != 1:
+        parser.error('--num-segments is for TSN: I3D takes one clip of --new-length frames '
+                     '--new-step apart per video')
+    if args.sync_bn and not args.use_horovod:
+        parser.error('--sync-bn synchronises BatchNorm across Horovod workers: it needs '
+                     '--use-horovod')
+    if args.sync_bn and args.dtype == 'float16':
+        parser.error('--sync-bn sums its statistics in the input\'s precision, which '
+                     'float16 overflows: use it with --dtype float32')
     return args
 
 

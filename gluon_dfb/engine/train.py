@@ -14,6 +14,7 @@ from tqdm import tqdm
 from ..analysis.metrics import topk_accuracy
 from ..data import VideoDataset, evaluation_protocol, training_protocol
 from ..data.sampler import ShardedShuffleSampler
+from ..errors import BadInputError
 from ..nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
 from ..zoo import get_model
 from .checkpoint import best_score, latest_checkpoint, load_checkpoint, save_best, save_checkpoint
@@ -21,7 +22,7 @@ from .curves import plot_curves
 from .distributed import Workers
 from .loss_scaler import DynamicLossScaler
 
-__all__ = ['train', 'make_trainer', 'OUTPUT_NAMES']
+__all__ = ['train', 'make_trainer', 'output_names', 'OUTPUT_NAMES']
 
 OUTPUT_NAMES = ('comb', 'avg', 'xchannel', 'max')
 logger = logging.getLogger('gluon_dfb.train')
@@ -46,21 +47,27 @@ def learning_rate(args, epoch, world_size=1):
     return peak * 0.1 ** sum(epoch >= step for step in args.lr_steps)
 
 
+def output_names(net):
+    """Names of the network's training outputs in the logs: ``OUTPUT_NAMES``, or
+    ``('avg',)`` for the GB head, whose one output is z_avg."""
+    return OUTPUT_NAMES if net.filter_bank is not None else ('avg',)
+
+
 def build_network(args, ctx):
     """The network named by ``args.model``, with the overrides of the command line."""
     overrides = {k: v for k, v in (('head', args.head), ('num_filters', args.num_filters),
                                    ('dropout', args.dropout)) if v is not None}
     net = get_model(args.model, nclass=args.num_classes, ctx=ctx,
-                    num_segments=args.num_segments if args.model.startswith('tsn') else 1,
-                    pretrained_base=args.pretrained_base, **overrides)
+                    num_segments=args.num_segments, pretrained_base=args.pretrained_base,
+                    **overrides)
     if net.load_report is not None:
         logger.info('pretrained base %s: %d loaded, %d fresh', args.pretrained_base,
                     len(net.load_report.loaded), len(net.load_report.fresh))
     if args.dtype == 'float16':
         if ctx.device_type == 'cpu':
-            raise ValueError('--dtype float16 needs a GPU (--gpus 0): MXNet 1.9.1 has no '
-                             'float16 convolution or dense layer on CPU ("FP16 gemm on cpu '
-                             'not implemented")')
+            raise BadInputError('--dtype float16 needs a GPU (--gpus 0): MXNet 1.9.1 has no '
+                                'float16 convolution or dense layer on CPU ("FP16 gemm on '
+                                'cpu not implemented")')
         net.cast('float16')  # Gluon's BatchNorm keeps float32 parameters
     if args.freeze_bn:
         logger.info('%d BatchNorm layers use their running statistics', freeze_batch_norm(net))
@@ -78,6 +85,12 @@ def build_data(args, arch, flip, workers):
                              seed=args.seed)
     sampler = ShardedShuffleSampler(len(train_set), seed=args.seed,
                                     num_parts=workers.size, part=workers.rank)
+    if len(sampler) < args.batch_size:  # incomplete batches are dropped: nothing to train on
+        raise BadInputError('%s lists %d videos%s, fewer than --batch-size %d: training '
+                            'drops incomplete batches, so it would have none' % (
+                                args.train_list, len(train_set), ', %d per worker for %d '
+                                'workers' % (len(sampler), workers.size)
+                                if workers.size > 1 else '', args.batch_size))
     train_loader = gluon.data.DataLoader(train_set, batch_size=args.batch_size,
                                          sampler=sampler, last_batch='discard',
                                          num_workers=args.num_workers)
@@ -102,7 +115,7 @@ def validate(net, loader, ctx, dtype, workers=None):
     """Top-1 of each output and top-5 of z_comb on a single-view-per-video loader,
     counted over all workers' parts."""
     workers = workers or Workers()
-    names = OUTPUT_NAMES if net.filter_bank is not None else OUTPUT_NAMES[:1]
+    names = output_names(net)
     counts = np.zeros(len(names) + 2)  # correct per output, top-5 correct, videos
     for data, label in tqdm(loader, desc='validation', leave=False,
                             disable=not workers.is_root):
@@ -152,9 +165,6 @@ def _train(args, workers):
     np.random.seed(args.seed)
     net = build_network(args, ctx)
     if args.sync_bn:
-        if workers.hvd is None:
-            raise ValueError('--sync-bn synchronises BatchNorm across Horovod workers: it '
-                             'needs --use-horovod')
         logger.info('%d BatchNorm layers synchronised over %d workers',
                     synchronise_batch_norm(net, workers.hvd), workers.size)
     flip = net.entry['horizontal_flip']
@@ -191,7 +201,7 @@ def _train(args, workers):
         if val_loader is not None:
             record.update(validate(net, val_loader, ctx, args.dtype, workers))
             val_set.report_failures()
-        score = record.get('val_top1', record['train_top1_comb'])
+        score = record.get('val_top1', record['train_top1'])
         history.append(record)
         if workers.is_root:
             with open(metrics_path + '.tmp', 'w') as f:  # before the checkpoint: a resume
@@ -262,9 +272,9 @@ def train_epoch(net, loader, trainer, loss_fn, ctx, args, epoch, scaler=None, wo
     elapsed = time.time() - start
     totals = workers.sum(np.concatenate([sums, correct, [seen]]), 'train_epoch')
     sums, correct, seen = totals[:len(sums)], totals[len(sums):-1], totals[-1]
-    names = OUTPUT_NAMES[:len(outputs)]
+    names = output_names(net)
     record = {'epoch': epoch, 'lr': trainer.learning_rate, 'train_loss': sums[0] / seen,
-              'clips_per_s': seen / elapsed}
+              'train_top1': correct[0] / seen, 'clips_per_s': seen / elapsed}
     record.update({'train_loss_%s' % n: sums[1 + i] / seen for i, n in enumerate(names)})
     record.update({'train_top1_%s' % n: correct[i] / seen for i, n in enumerate(names)})
     if scaler is not None:

@@ -1,6 +1,7 @@
 """2D -> 3D inflation of ImageNet ResNet v1b weights into the I3D trunk (paper sec. 4.2)."""
 import re
 
+from ..errors import BadInputError
 from ..weights import assign_params
 
 __all__ = ['inflate_name', 'inflate_array', 'inflate_from_2d']
@@ -52,8 +53,8 @@ def inflate_from_2d(net, arrays2d, source, ctx=None):
             arrays[name3d] = inflate_array(array, shapes.get(name3d, array.shape))
     report = assign_params(net, arrays, source, ctx=ctx, strict=False)
     if report.unused or report.mismatched:
-        raise ValueError('%s is not a 2D ResNet v1b of depth %d: %d entries unused, %d of '
-                         'other shapes (e.g. %s)' % (
-                             source, net.depth, len(report.unused), len(report.mismatched),
-                             (report.unused + report.mismatched)[:3]))
+        raise BadInputError('%s is not a 2D ResNet v1b of depth %d: %d entries unused, %d '
+                            'of other shapes (e.g. %s)' % (
+                                source, net.depth, len(report.unused),
+                                len(report.mismatched), (report.unused + report.mismatched)[:3]))
     return report

