@@ -1,11 +1,11 @@
 """Spatial transforms of whole clips, kept as uint8 ``(F, H, W, 3)`` arrays until the
 final normalisation (paper sec. 4.2: short side 256, multi-scale random 224 crops and
-flips in training; centre, three, ten or no crops at test)."""
+flips in training; centre, ten or no crops at test)."""
 import cv2
 import numpy as np
 
-__all__ = ['resized_shape', 'resize', 'multiscale_crop', 'centre_crop', 'three_crops',
-           'ten_crops', 'normalize', 'MEAN', 'STD']
+__all__ = ['resized_shape', 'resize', 'multiscale_crop', 'centre_crop', 'ten_crops',
+           'normalize', 'MEAN', 'STD']
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -66,17 +66,6 @@ def centre_crop(clip, size):
     clip = at_least(clip, size)
     _, h, w, _ = clip.shape
     return _crop(clip, (h - size) // 2, (w - size) // 2, size)
-
-
-def three_crops(clip, size):
-    """Three ``size`` crops along the long side (start, centre, end); (3, F, s, s, 3)."""
-    clip = at_least(clip, size)
-    _, h, w, _ = clip.shape
-    if w >= h:
-        places = [((h - size) // 2, left) for left in (0, (w - size) // 2, w - size)]
-    else:
-        places = [(top, (w - size) // 2) for top in (0, (h - size) // 2, h - size)]
-    return np.stack([_crop(clip, t, l, size) for t, l in places])
 
 
 def ten_crops(clip, size):
