@@ -4,10 +4,10 @@ predictions for the analysis.
     python train_scripts/test_recognizer.py --model i3d_resnet50_dfb_custom --num-classes 8 \
         --params out/best.params --test-list val.txt --data-root videos --protocol 3d-10clip
 """
-from gluon_dfb.analysis.metrics import topk_accuracy
 from gluon_dfb.engine.evaluate import evaluate_list, save_predictions
 from gluon_dfb.engine.options import parse_testing_args
 from gluon_dfb.errors import run_command
+from gluon_dfb.metrics import topk_accuracy
 
 
 def main():

@@ -1,16 +1,10 @@
 """Accuracy figures of per-video predictions (paper sec. 5)."""
 import numpy as np
 
+from ..metrics import topk_accuracy
+
 __all__ = ['topk_accuracy', 'confusion_matrix', 'per_class_accuracy', 'group_accuracy',
            'most_confused_pairs']
-
-
-def topk_accuracy(probabilities, labels, k):
-    """Fraction of videos whose label is among the ``k`` most probable classes (``k`` is
-    capped at the number of classes)."""
-    k = min(k, probabilities.shape[1])
-    top = np.argsort(-probabilities, axis=1)[:, :k]
-    return float(np.mean(np.any(top == np.asarray(labels)[:, None], axis=1)))
 
 
 def confusion_matrix(labels, predicted, nclass):

@@ -11,10 +11,10 @@ import numpy as np
 from mxnet import autograd, gluon
 from tqdm import tqdm
 
-from ..analysis.metrics import topk_accuracy
 from ..data import VideoDataset, evaluation_protocol, training_protocol
 from ..data.sampler import ShardedShuffleSampler
 from ..errors import BadInputError
+from ..metrics import topk_accuracy
 from ..nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
 from ..zoo import get_model
 from .checkpoint import best_score, latest_checkpoint, load_checkpoint, save_best, save_checkpoint
