@@ -1,4 +1,4 @@
-# `make demo` and `make test` set everything up on a fresh machine.
+# `make demo`, `make ablation` and `make test` set everything up on a fresh machine.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,7 +7,7 @@ HOROVOD := $(VENV)/.horovod
 HOROVOD_BUILD := HOROVOD_WITH_MXNET=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_TENSORFLOW=1 HOROVOD_WITHOUT_PYTORCH=1
 
-.PHONY: install horovod demo test clean
+.PHONY: install horovod demo ablation test clean
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ horovod: $(HOROVOD)
 
 demo: $(STAMP)
 	$(PY) -m gluon_dfb.demo --out demo_out
+
+ablation: $(STAMP)
+	$(PY) -m gluon_dfb.ablation --out ablation_out
 
 test: $(STAMP) $(HOROVOD)
 	$(PY) -m pytest -q tests

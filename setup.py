@@ -9,7 +9,8 @@ setup(
     long_description=open('README.rst').read(),
     python_requires='>=3.9',
     packages=['gluon_dfb', 'gluon_dfb.nn', 'gluon_dfb.models', 'gluon_dfb.data',
-              'gluon_dfb.engine', 'gluon_dfb.analysis', 'gluon_dfb.model_zoo'],
+              'gluon_dfb.engine', 'gluon_dfb.analysis', 'gluon_dfb.ablation',
+              'gluon_dfb.model_zoo'],
     package_dir={'gluon_dfb': 'gluon_dfb', 'gluon_dfb.model_zoo': 'model_zoo'},
     package_data={'gluon_dfb.model_zoo': ['*.json', '*.txt']},
     install_requires=[

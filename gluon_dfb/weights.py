@@ -11,7 +11,7 @@ from tqdm import tqdm
 from .errors import BadInputError, MissingFileError, UserError
 
 __all__ = ['LoadReport', 'read_params', 'assign_params', 'load_params', 'WeightStore',
-           'WeightStoreError', 'sha1_of']
+           'WeightStoreError', 'sha1_of', 'store_root']
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +113,13 @@ def sha1_of(filename, chunk=1 << 20):
     return digest.hexdigest()
 
 
+def store_root(root=None):
+    """The weight-store folder: ``root``, else ``$GLUON_DFB_MODEL_ROOT``, else
+    ``~/.mxnet/models``."""
+    return os.path.expanduser(root or os.environ.get('GLUON_DFB_MODEL_ROOT')
+                              or '~/.mxnet/models')
+
+
 class WeightStoreError(UserError, RuntimeError):
     """A pretrained weight file could not be found, fetched or verified."""
 
@@ -132,8 +139,7 @@ class WeightStore(object):
 
     def __init__(self, published, root=None, base_url=None):
         self.published = published
-        self.root = os.path.expanduser(
-            root or os.environ.get('GLUON_DFB_MODEL_ROOT') or '~/.mxnet/models')
+        self.root = store_root(root)
         self.base_url = base_url or os.environ.get('GLUON_DFB_MODEL_URL')
 
     def file_name(self, name, tag=True):

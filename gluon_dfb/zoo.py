@@ -14,7 +14,7 @@ from .errors import BadInputError
 from .models.inflate import inflate_from_2d
 from .weights import WeightStore, assign_params, load_params, read_params
 
-__all__ = ['get_model', 'list_models', 'model_entry', 'weight_store', 'CATALOGUE']
+__all__ = ['get_model', 'list_models', 'model_entry', 'weight_store', 'read_zoo_file', 'CATALOGUE']
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +37,14 @@ def list_models():
     return sorted(_MODELS)
 
 
+def read_zoo_file(filename):
+    """The text of a file shipped in ``model_zoo/``."""
+    return _ZOO_DATA.joinpath(filename).read_text()
+
+
 def read_class_list(filename):
     """Class names of a class-list file shipped in ``model_zoo/``, one per line."""
-    return _ZOO_DATA.joinpath(filename).read_text().splitlines()
+    return read_zoo_file(filename).splitlines()
 
 
 def model_entry(name):

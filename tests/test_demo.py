@@ -1,49 +1,59 @@
-"""The main job on a small budget: every variant trains and is tested, the report and
-its pictures are written; the demo's accuracies against numpy."""
+"""The main job on a small budget: it trains every variant at the rate the committed
+ablation chose, tests it, and prints its table beside the committed one."""
+import copy
 import json
-import os
 
-import cv2
 import numpy as np
 
-from gluon_dfb.demo import coarse_accuracy, fine_accuracy, run_demo
+import gluon_dfb.demo as demo
+from gluon_dfb.ablation import DEFAULTS
 
 
-def test_fine_and_coarse_accuracy(rng):
-    labels = np.array([0, 1, 2, 3, 6, 7])
-    probabilities = rng.uniform(size=(6, 8))
-    probabilities[0, [0, 1]] = [0.9, 0.2]    # right within its group
-    probabilities[1, [0, 1]] = [0.95, 0.1]   # wrong within its group
-    fine = np.mean([probabilities[i, 2 * (l // 2):2 * (l // 2) + 2].argmax() == l % 2
-                    for i, l in enumerate(labels)])
-    assert fine_accuracy(probabilities, labels) == fine
-    coarse = np.mean(probabilities.argmax(axis=1) // 2 == labels // 2)
-    assert coarse_accuracy(probabilities, labels) == coarse
+def committed_rows(rates_by_seed):
+    """A committed ablation section whose seeds chose the given rates (val top-1 given)."""
+    return {'chosen': {variant: [{'seed': seed, 'lr': lr, 'val': {'top1': top1, 'nll': 1.0},
+                                  'test': {k: 0.5 for k in ('top1', 'top5', 'fine', 'coarse')}}
+                                 for seed, (lr, top1) in enumerate(rows)]
+                       for variant, rows in rates_by_seed.items()}}
 
 
-def test_small_demo_writes_its_report(tmp_path):
-    results = run_demo(str(tmp_path), seeds=(0,), epochs=1, videos_per_class=(2, 1),
-                       lr=0.001, control_lrs=(0.003,), control_variants=('GB', 'GB+DF+LB'))
-    assert set(results) == {(0.001, 0, v) for v in ('GB', 'GB+DF', 'GB+DF+LB')} | {
-        (0.003, 0, 'GB'), (0.003, 0, 'GB+DF+LB')}
-    report = (tmp_path / 'report.md').read_text()
-    for (lr, seed, variant), r in results.items():
-        assert '| %s | %g | 0 | %.1f | %.1f |' % (variant, lr, 100 * r['top1'],
-                                                  100 * r['top5']) in report
-        # the figures are those of the predictions the run saved
-        saved = np.load(r['predictions'])
-        assert r['top1'] == np.mean(saved['probabilities'].argmax(axis=1) == saved['labels'])
-    gains = {lr: results[(lr, 0, 'GB+DF+LB')]['top1'] - results[(lr, 0, 'GB')]['top1']
-             for lr in (0.001, 0.003)}
-    for lr, gain in gains.items():
-        assert '- at lr %g: **%+.1f points**' % (lr, 100 * gain) in report
-    best = {v: max((0.001, 0.003), key=lambda lr: results[(lr, 0, v)]['top1'])
-            for v in ('GB', 'GB+DF+LB')}
-    assert '(GB at %g, GB+DF+LB at %g; ' % (best['GB'], best['GB+DF+LB']) in report
-    figures = json.load(open(str(tmp_path / 'results.json')))
-    assert figures['GB lr 0.003 seed 0']['top1'] == results[(0.003, 0, 'GB')]['top1']
-    assert (tmp_path / 'analysis.md').exists()
-    pictures = [p for p in os.listdir(str(tmp_path)) if p.endswith('.png')]
-    assert 'confusion.png' in pictures and any(p.startswith('filters_') for p in pictures)
-    for p in pictures:
-        assert cv2.imread(str(tmp_path / p)).std() > 5, p
+def test_demo_rate_is_the_one_most_seeds_chose_on_validation():
+    section = committed_rows({'GB': [(0.03, 0.5), (0.01, 0.6), (0.03, 0.4)],
+                              'GB+DF': [(0.01, 0.5), (0.003, 0.7)],
+                              'GB+DF+LB': [(0.003, 0.9)]})
+    assert demo.demo_rates(section) == {'GB': 0.03, 'GB+DF': 0.003, 'GB+DF+LB': 0.003}
+
+
+def test_committed_ablation_is_shipped_and_complete():
+    committed = demo.committed_ablation()
+    rates = demo.demo_rates(committed['finetune'])
+    assert set(rates) == {'GB', 'GB+DF', 'GB+DF+LB'}
+    for variant, rows in committed['finetune']['chosen'].items():
+        assert len(rows) >= 3
+        head = {'GB': 'gb', 'GB+DF': 'gb_df', 'GB+DF+LB': 'gb_df_lb'}[variant]
+        assert rates[variant] in committed['finetune']['grids'][head]
+
+
+def test_small_demo_trains_at_the_committed_rates(tmp_path, monkeypatch):
+    config = copy.deepcopy(DEFAULTS)
+    config.update(videos_per_class=[2, 2, 2])
+    config['recipe'].update(input_size=64, epochs=1, lr_steps=[1])
+    config['pretrain'].update(steps=2, batch_size=8, heldout=64, warmup_steps=1)
+    section = committed_rows({'GB': [(0.01, 0.5)] * 3, 'GB+DF': [(0.003, 0.5)] * 3,
+                              'GB+DF+LB': [(0.001, 0.5)] * 3})
+    monkeypatch.setattr(demo, 'committed_ablation',
+                        lambda: {'config': config, 'finetune': section})
+    monkeypatch.setenv('GLUON_DFB_MODEL_ROOT', str(tmp_path / 'store'))
+    rows = demo.run_demo(str(tmp_path / 'out'), seeds=(0,), processes=2)
+    report = (tmp_path / 'out' / 'report.md').read_text()
+    for variant, lr in (('GB', 0.01), ('GB+DF', 0.003), ('GB+DF+LB', 0.001)):
+        [(seed, used, result)] = rows[variant]
+        assert used == lr and 'val' not in result  # no validation split in the demo
+        saved = np.load(result['test']['predictions'])
+        assert result['test']['top1'] == np.mean(
+            saved['probabilities'].argmax(axis=1) == saved['labels'])
+        assert '| %s | 0 | %g | %.1f |' % (variant, lr, 100 * result['test']['top1']) in report
+        assert '| %s | 0 | %g | 50.0 | 50.0 |' % (variant, lr) in report  # the committed row
+    assert report.count('GB+DF+LB - GB, test top-1') == 2
+    saved = json.load(open(str(tmp_path / 'out' / 'results.json')))
+    assert saved['GB'][0]['lr'] == 0.01

@@ -4,7 +4,7 @@ import numpy as np
 from ..metrics import topk_accuracy
 
 __all__ = ['topk_accuracy', 'confusion_matrix', 'per_class_accuracy', 'group_accuracy',
-           'most_confused_pairs']
+           'most_confused_pairs', 'group_index', 'coarse_accuracy', 'fine_accuracy']
 
 
 def confusion_matrix(labels, predicted, nclass):
@@ -44,3 +44,28 @@ def most_confused_pairs(matrix, count=10):
     order = np.argsort(-off, axis=None, kind='stable')[:count]
     pairs = [(int(i), int(j), int(off[i, j])) for i, j in zip(*np.unravel_index(order, off.shape))]
     return [p for p in pairs if p[2] > 0]
+
+
+def group_index(groups, classes):
+    """The group number of every class: ``groups`` maps a group name to its class names,
+    ``classes`` lists the class names in label order."""
+    number = {c: g for g, members in enumerate(groups.values()) for c in members}
+    missing = [c for c in classes if c not in number]
+    if missing:
+        raise ValueError('Classes in no group: %s' % ', '.join(missing[:5]))
+    return np.array([number[c] for c in classes])
+
+
+def coarse_accuracy(probabilities, labels, group_of):
+    """Fraction of videos whose top-1 class is in the true class's group (``group_of``:
+    the group number of each class, see :func:`group_index`)."""
+    labels = np.asarray(labels)
+    return float(np.mean(group_of[probabilities.argmax(axis=1)] == group_of[labels]))
+
+
+def fine_accuracy(probabilities, labels, group_of):
+    """Fraction of videos whose true class is the most probable of its group's classes:
+    how well the classes of a group are told apart, given the group."""
+    labels = np.asarray(labels)
+    inside = group_of[None, :] == group_of[labels][:, None]
+    return float(np.mean(np.where(inside, probabilities, -np.inf).argmax(axis=1) == labels))

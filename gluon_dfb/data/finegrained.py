@@ -1,13 +1,12 @@
 """A small fine-grained action set that needs no download, written as real mp4 files.
 
 Classes come in confusable groups. Within a group every video shares the scene
-(background pattern) and the large motion of the actor (a big disk); the classes differ
-only in the colour of a small square the actor carries: saturated red or saturated
-blue. Clutter squares of the same size in dull reds and blues, a random number per
-video, drift over the scene, so that no colour statistic of the whole frame tells the
-classes apart: only the square on the actor does. Pooling the whole volume into one
-vector (the GB baseline) sees the group easily and the detail hardly; the paper's
-claim can be checked on it.
+(background pattern), the large motion of the actor (a big disk) and the marker's shape;
+the classes differ only in the colour of the small marker the actor carries, one of the
+group's two saturated colours. Look-alikes (the group's marker in duller versions of
+both colours, a random number of each per video) drift over the scene: they share the
+marker's features, so pooling the whole volume mixes how many look-alikes there are with
+the class, while the strongest local response does not.
 """
 import json
 import os
@@ -16,35 +15,44 @@ import imageio_ffmpeg
 import numpy as np
 from tqdm import tqdm
 
-__all__ = ['GROUPS', 'DETAILS', 'class_names', 'render_video', 'make_finegrained_set']
+from .proxy_images import shape_mask
 
-#: (scene, motion) of each group of confusable classes.
-GROUPS = (('stripes', 'slide right'), ('checks', 'slide down'), ('dots', 'circle'),
-          ('plain', 'zigzag'))
-#: The small detail that tells the classes of a group apart, and its colour.
-DETAILS = ('red square', 'blue square')
-DETAIL_COLOURS = ((255, 30, 30), (30, 30, 255))
-#: Colours of the clutter squares (dull red, dull blue; jittered per square).
-CLUTTER_COLOURS = ((200, 60, 60), (60, 60, 200))
+__all__ = ['GROUPS', 'DETAILS', 'SPLITS', 'class_names', 'render_video',
+           'make_finegrained_set']
+
+#: (scene, motion, marker shape, the two marker colours) of each group of confusable
+#: classes.
+GROUPS = (('stripes', 'slide right', 'square', (('red', (235, 35, 35)), ('blue', (35, 60, 235)))),
+          ('checks', 'slide down', 'disk', (('yellow', (240, 220, 30)), ('cyan', (30, 220, 230)))),
+          ('dots', 'circle', 'diamond', (('magenta', (225, 40, 225)), ('green', (40, 200, 40)))),
+          ('plain', 'zigzag', 'plus', (('orange', (245, 130, 20)), ('purple', (120, 40, 200)))))
+#: The fine classes of every group: which of the group's two marker colours it carries.
+DETAILS = ('first colour', 'second colour')
+GREY = np.array((128, 128, 128), np.float32)  # look-alikes are moved towards it
+SPLITS = ('train', 'val', 'test')
 
 
 def class_names():
-    """Names of the classes, group-major: ``'<motion> over <scene> with <detail>'``."""
-    return ['%s over %s with %s' % (motion, scene, detail)
-            for scene, motion in GROUPS for detail in DETAILS]
+    """Names of the classes, group-major: ``'<motion> over <scene> with a <colour>
+    <shape>'``."""
+    return ['%s over %s with a %s %s' % (motion, scene, colour, shape)
+            for scene, motion, shape, colours in GROUPS for colour, _ in colours]
 
 
 #: Background colour pair of each group's scene (jittered per video).
-SCENE_COLOURS = {'stripes': ((170, 60, 60), (90, 30, 30)), 'checks': ((60, 150, 60), (30, 80, 30)),
+SCENE_COLOURS = {'stripes': ((150, 120, 90), (90, 70, 50)),
+                 'checks': ((60, 150, 60), (30, 80, 30)),
                  'dots': ((70, 70, 170), (160, 160, 220)), 'plain': ((150, 150, 150),) * 2}
 
 
 def _background(scene, size, rng):
     y, x = np.mgrid[:size, :size]
-    phase = rng.randint(8)
-    pattern = {'stripes': ((x + phase) // 4) % 2,
-               'checks': (((x + phase) // 8) + ((y + phase) // 8)) % 2,
-               'dots': (((x + phase) % 8 < 2) & ((y + phase) % 8 < 2)).astype(int),
+    cell = max(4, size // 8)
+    phase = rng.randint(cell)
+    pattern = {'stripes': ((x + phase) // (cell // 2)) % 2,
+               'checks': (((x + phase) // cell) + ((y + phase) // cell)) % 2,
+               'dots': (((x + phase) % cell < cell // 4)
+                        & ((y + phase) % cell < cell // 4)).astype(int),
                'plain': np.zeros((size, size), int)}[scene]
     colours = np.array(SCENE_COLOURS[scene], np.float32) + rng.uniform(-20, 20, (2, 3))
     image = colours[pattern]
@@ -69,40 +77,54 @@ def _actor_path(motion, frames, size, rng):
     return xy + jitter
 
 
-def _paste(frame, mask, cx, cy, colour):
-    h, w = mask.shape
-    top, left = int(round(cy)) - h // 2, int(round(cx)) - w // 2
-    ys, xs = np.nonzero(mask)
-    ys, xs = ys + top, xs + left
-    keep = (ys >= 0) & (ys < frame.shape[0]) & (xs >= 0) & (xs < frame.shape[1])
-    frame[ys[keep], xs[keep]] = colour
+def _draw(frame, shape, cx, cy, radius, colour):
+    y, x = np.mgrid[:frame.shape[0], :frame.shape[1]]
+    frame[shape_mask(shape, (x - cx) / radius, (y - cy) / radius)] = colour
 
 
-def render_video(label, rng, size=32, frames=16, detail_half=2, clutter=4):
-    """Frames ``(frames, size, size, 3)`` uint8 of one video of class ``label``, with a
-    ``2 * detail_half + 1`` pixel detail and up to ``clutter`` clutter squares."""
-    scene, motion = GROUPS[label // len(DETAILS)]
+def render_video(label, rng, size=96, frames=16, marker_radius=None, lookalikes=12,
+                 lookalike_tint=0.2):
+    """Frames ``(frames, size, size, 3)`` uint8 of one video of class ``label``.
+
+    Parameters
+    ----------
+    label : int
+        Class index (group-major).
+    rng : numpy.random.RandomState
+    size, frames : int
+        Frame side in pixels, frames per video.
+    marker_radius : float, optional
+        Radius of the marker and of the look-alikes; default ``size / 24`` (at 96 pixels
+        a 9-pixel square, under 1% of the frame).
+    lookalikes : int
+        Up to this many look-alikes a video (uniformly 0 .. lookalikes).
+    lookalike_tint : float
+        How far the look-alikes' colours are moved from the marker colours towards grey
+        (0: the marker colours, 1: grey).
+    """
+    scene, motion, shape, colours = GROUPS[label // len(DETAILS)]
+    colours = np.array([c for _, c in colours], np.float32)
+    radius = marker_radius or size / 24.0
     background = _background(scene, size, rng)
     path = _actor_path(motion, frames, size, rng)
-    radius = size * rng.uniform(0.12, 0.16)
+    actor_radius = size * rng.uniform(0.12, 0.16)
     actor_colour = rng.randint(0, 256, 3)
-    offset = rng.uniform(-1, 1, 2) * radius * 0.3
-    square = np.ones((2 * detail_half + 1,) * 2, bool)
-    count = rng.randint(0, clutter + 1)
-    clutter_xy = rng.uniform(0, size, (count, 2))
-    clutter_v = rng.normal(0, size * 0.01, (count, 2))
-    clutter_colours = (np.array(CLUTTER_COLOURS)[rng.randint(0, 2, count)]
-                       + rng.randint(-15, 16, (count, 3)))
+    offset = rng.uniform(-1, 1, 2) * actor_radius * 0.4
+    count = rng.randint(0, lookalikes + 1)
+    lookalike_xy = rng.uniform(radius, size - radius, (count, 2))
+    lookalike_v = rng.normal(0, size * 0.01, (count, 2))
+    dull = colours + (GREY - colours) * lookalike_tint
+    lookalike_colours = dull[rng.randint(0, len(colours), count)] + rng.randint(-12, 13, (count, 3))
+    marker_colour = colours[label % len(DETAILS)] + rng.randint(-12, 13, 3)
     y, x = np.mgrid[:size, :size]
     video = np.empty((frames, size, size, 3), np.uint8)
     for t in range(frames):
         frame = background.copy()
-        for xy, v, c in zip(clutter_xy, clutter_v, clutter_colours):
-            _paste(frame, square, *(xy + v * t), c)
+        for xy, v, c in zip(lookalike_xy, lookalike_v, lookalike_colours):
+            _draw(frame, shape, *(xy + v * t), radius, c)
         cx, cy = path[t]
-        frame[(x - cx) ** 2 + (y - cy) ** 2 <= radius ** 2] = actor_colour
-        _paste(frame, square, cx + offset[0], cy + offset[1],
-               DETAIL_COLOURS[label % len(DETAILS)])
+        frame[(x - cx) ** 2 + (y - cy) ** 2 <= actor_radius ** 2] = actor_colour
+        _draw(frame, shape, cx + offset[0], cy + offset[1], radius, marker_colour)
         video[t] = np.clip(frame, 0, 255)
     return video
 
@@ -119,33 +141,35 @@ def write_mp4(path, video, fps=8):
     writer.close()
 
 
-def make_finegrained_set(out_dir, videos_per_class=(30, 10), seed=0, size=32, frames=16,
-                         detail_half=2, clutter=4):
-    """Write the set: ``videos/<class>/<split>_<i>.mp4``, ``train.txt`` and ``val.txt``
-    list files, ``classes.txt`` and ``groups.json`` (group -> its classes).
+def make_finegrained_set(out_dir, videos_per_class=(30, 10), seed=0, size=96, frames=16,
+                         **render_options):
+    """Write the set: ``videos/<class>/<split>_<i>.mp4``, a list file per split
+    (``train.txt``, ``val.txt``, ``test.txt``), ``classes.txt`` and ``groups.json``
+    (group -> its classes).
 
     Parameters
     ----------
     out_dir : str
         Folder to write into.
-    videos_per_class : (int, int)
-        Training and validation videos per class.
+    videos_per_class : tuple of int
+        Videos per class of each split, in the order train, val, test (two numbers:
+        train and val only).
     seed : int
-        Everything written is a function of the arguments.
+        Everything written is a function of the arguments; each split is drawn from its
+        own seeds, so no video of one split is in another.
     size, frames : int
         Frame side in pixels, frames per video. (decord 0.6.0 cannot read 48-pixel-wide
         videos back; 32, 64, 80, 96 and 112 work.)
-    detail_half : int
-        The discriminative detail is ``2 * detail_half + 1`` pixels wide.
-    clutter : int
-        At most this many clutter squares (the detail's size, dull red or blue) a video.
+    **render_options
+        ``marker_radius``, ``lookalikes``, ``lookalike_tint`` of :func:`render_video`.
 
     Returns
     -------
     dict
-        Paths of ``train``, ``val``, ``classes`` and ``groups``.
+        Paths of ``classes``, ``groups`` and of each split's list file.
     """
     names = class_names()
+    splits = SPLITS[:len(videos_per_class)]
     os.makedirs(out_dir, exist_ok=True)
     paths = {'classes': os.path.join(out_dir, 'classes.txt'),
              'groups': os.path.join(out_dir, 'groups.json')}
@@ -153,18 +177,18 @@ def make_finegrained_set(out_dir, videos_per_class=(30, 10), seed=0, size=32, fr
         f.write(''.join(n + '\n' for n in names))
     with open(paths['groups'], 'w') as f:
         json.dump({'%s %s' % (motion, scene): names[g * len(DETAILS):(g + 1) * len(DETAILS)]
-                   for g, (scene, motion) in enumerate(GROUPS)}, f, indent=1)
-    jobs = [(split, label, i) for split, count in zip(('train', 'val'), videos_per_class)
+                   for g, (scene, motion, _, _) in enumerate(GROUPS)}, f, indent=1)
+    jobs = [(split, label, i) for split, count in zip(splits, videos_per_class)
             for label in range(len(names)) for i in range(count)]
-    lines = {'train': [], 'val': []}
+    lines = {split: [] for split in splits}
     for split, label, i in tqdm(jobs, desc='writing the fine-grained set'):
-        rng = np.random.RandomState([seed, split == 'val', label, i])
+        rng = np.random.RandomState([seed, SPLITS.index(split), label, i])
         relative = os.path.join('videos', '%02d' % label, '%s_%03d.mp4' % (split, i))
         os.makedirs(os.path.join(out_dir, os.path.dirname(relative)), exist_ok=True)
         write_mp4(os.path.join(out_dir, relative),
-                  render_video(label, rng, size, frames, detail_half, clutter))
+                  render_video(label, rng, size, frames, **render_options))
         lines[split].append('%s %d %d\n' % (relative, frames, label))
-    for split in ('train', 'val'):
+    for split in splits:
         paths[split] = os.path.join(out_dir, '%s.txt' % split)
         with open(paths[split], 'w') as f:
             f.writelines(lines[split])

@@ -171,6 +171,10 @@ class I3DResNet(Recognizer):
             x = self.pool2(x)
         return self.res_layers[2](self.res_layers[1](x))
 
+    def trunk_stages(self):
+        """The blocks of stages 1-4, a tuple per stage (stem, ``res_layers[0..2]``)."""
+        return [(self.first_stage,)] + [(self.res_layers[i],) for i in range(3)]
+
     def stage5(self, f4):
         """The pretrained stage 5 of the global branch."""
         return self.res_layers[3](f4)

@@ -2,7 +2,7 @@
 from mxnet import autograd, ndarray
 from mxnet.gluon import HybridBlock
 
-from ..nn import AverageConsensus, DiscriminativeFilterBank, LocalBranch
+from ..nn import AverageConsensus, DiscriminativeFilterBank, LocalBranch, freeze_batch_norm
 
 __all__ = ['HEADS', 'Recognizer']
 
@@ -19,8 +19,8 @@ class Recognizer(HybridBlock):
     local branch, averaged over segments.
 
     A subclass builds its trunk, its pretrained stage 5 and its global classifier,
-    then calls :meth:`build_head`, and implements ``stage4(F, x)``, ``stage5(f4)``
-    and ``global_logits(F, f5)``.
+    then calls :meth:`build_head`, and implements ``stage4(F, x)``, ``stage5(f4)``,
+    ``global_logits(F, f5)`` and ``trunk_stages()``.
 
     Outputs: in training mode (``autograd.is_training()``) the tuple
     ``(z_comb, z_avg, z_xchannel, z_max)`` (``(z_avg,)`` for the GB head); in
@@ -60,6 +60,19 @@ class Recognizer(HybridBlock):
         in either mode (e.g. to score each branch at validation)."""
         return tuple(super(Recognizer, self).forward(x, *args))
 
+    def freeze_stages(self, num_stages):
+        """Stop training stages 1 .. ``num_stages`` of the trunk: their parameters get no
+        gradient and their BatchNorm layers normalise with running statistics (as when
+        features of a frozen trunk are computed once). Returns the frozen parameters."""
+        frozen = []
+        for blocks in self.trunk_stages()[:num_stages]:
+            for block in blocks:
+                freeze_batch_norm(block)
+                for param in block.collect_params().values():
+                    param.grad_req = 'null'
+                    frozen.append(param)
+        return frozen
+
     def fine_features(self, f4, f5):
         """The feature volume the filter bank looks at: S from the local branch, else F5g."""
         return self.local_branch(f4) if self.local_branch is not None else f5
@@ -84,7 +97,11 @@ class Recognizer(HybridBlock):
         return self.filter_bank.response(self.fine_features(f4, self.stage5(f4)))
 
     def hybrid_forward(self, F, x):
-        f4 = self.stage4(F, x)
+        return self.head_outputs(F, self.stage4(F, x))
+
+    def head_outputs(self, F, f4):
+        """All outputs computed from the stage-4 features ``f4`` (what each head adds
+        after stage 4: e.g. to train it on cached features of a frozen trunk)."""
         f5 = self.stage5(f4)
         z_avg = self.consensus(self.global_logits(F, f5))
         if self.filter_bank is None:

@@ -70,6 +70,10 @@ class TSNResNet(Recognizer):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         return self.layer3(self.layer2(self.layer1(x)))
 
+    def trunk_stages(self):
+        """The blocks of stages 1-4, a tuple per stage (stem, ``layer1`` .. ``layer3``)."""
+        return [(self.conv1, self.bn1), (self.layer1,), (self.layer2,), (self.layer3,)]
+
     def stage5(self, f4):
         """The pretrained stage 5 of the global branch."""
         return self.layer4(f4)

@@ -1,0 +1,163 @@
+"""The runs of the ablation: fine-tuning a variant with the training script's own
+options, and training a variant's head on cached stage-4 features (the head-only
+probe); each tested on the validation and test splits. Runs go two at a time on one
+thread each, and each keeps its result with what it was run from (``setup['key']``,
+head, rate, seed), so a stopped ablation continues where it was and a changed one runs
+again."""
+import contextlib
+import json
+import multiprocessing
+import os
+import shutil
+from types import SimpleNamespace
+
+import numpy as np
+from tqdm import tqdm
+
+from ..analysis.metrics import coarse_accuracy, fine_accuracy, topk_accuracy
+from ..engine.checkpoint import latest_checkpoint
+from ..engine.evaluate import evaluate_list, save_predictions
+from ..engine.head_probe import head_probabilities, train_head
+from ..engine.options import parse_training_args
+from ..engine.train import train
+from ..zoo import get_model
+
+__all__ = ['VARIANTS', 'FIGURES', 'figures', 'training_argv', 'finetune_run', 'probe_run',
+           'run_all']
+
+#: The ablation's variants (paper table 1) and their heads.
+VARIANTS = (('GB', 'gb'), ('GB+DF', 'gb_df'), ('GB+DF+LB', 'gb_df_lb'))
+#: The figures reported for each split.
+FIGURES = ('top1', 'top5', 'fine', 'coarse')
+
+
+def figures(probabilities, labels, group_of):
+    """Top-1, top-5, fine (within the true group) and coarse (group) accuracy, and the
+    mean negative log-probability of the true class (``nll``)."""
+    labels = np.asarray(labels)
+    true = probabilities[np.arange(len(labels)), labels]
+    return {'top1': topk_accuracy(probabilities, labels, 1),
+            'top5': topk_accuracy(probabilities, labels, 5),
+            'fine': fine_accuracy(probabilities, labels, group_of),
+            'coarse': coarse_accuracy(probabilities, labels, group_of),
+            'nll': float(-np.mean(np.log(np.maximum(true, 1e-12))))}
+
+
+def training_argv(setup, head, lr, seed, out_dir):
+    """The options of ``train_scripts/train_tsn.py`` for one fine-tuning run."""
+    recipe = setup['recipe']
+    return ['--model', setup['model'], '--head', head, '--num-classes', str(setup['nclass']),
+            '--train-list', setup['data']['train'], '--data-root', setup['data']['root'],
+            '--pretrained-base', setup['trunk'], '--input-size', str(recipe['input_size']),
+            '--short-side', str(recipe['input_size']),
+            '--num-segments', str(recipe['num_segments']),
+            '--batch-size', str(recipe['batch_size']), '--epochs', str(recipe['epochs']),
+            '--lr', str(lr), '--lr-steps', ','.join(map(str, recipe['lr_steps'])),
+            '--num-workers', '0', '--save-frequency', str(recipe['epochs']),
+            '--seed', str(seed), '--out-dir', out_dir]
+
+
+def _run_dir(setup, kind, head, lr, seed):
+    return os.path.join(setup['out'], kind, head, 'lr%g' % lr, 'seed%d' % seed)
+
+
+def _finished(run_dir, inputs):
+    """The kept result of a run of the same ``inputs`` (else None: run it)."""
+    path = os.path.join(run_dir, 'result.json')
+    if os.path.exists(path):
+        with open(path) as f:
+            result = json.load(f)
+        if result.get('inputs') == inputs:
+            return result
+    return None
+
+
+def _keep(run_dir, result):
+    with open(os.path.join(run_dir, 'result.json.tmp'), 'w') as f:
+        json.dump(result, f, indent=1)
+    os.replace(os.path.join(run_dir, 'result.json.tmp'), os.path.join(run_dir, 'result.json'))
+    return result
+
+
+def finetune_run(job):
+    """Fine-tune one (head, learning rate, seed) from the pretrained trunk and test its
+    last weights on the validation and test splits ('1clip' protocol; only those of
+    ``setup['eval_splits']`` if given). Returns ``{'val': figures, 'test': figures,
+    'run_dir': ..., 'params': ...}``."""
+    setup, head, lr, seed = job
+    run_dir = _run_dir(setup, 'finetune', head, lr, seed)
+    inputs = dict(setup['key'], head=head, lr=lr, seed=seed,
+                  splits=list(setup.get('eval_splits', ('val', 'test'))))
+    done = _finished(run_dir, inputs)
+    if done:
+        return done
+    shutil.rmtree(run_dir, ignore_errors=True)  # no checkpoint of another run is resumed
+    os.makedirs(run_dir)
+    with open(os.path.join(run_dir, 'console.txt'), 'w') as console, \
+            contextlib.redirect_stderr(console):
+        train(parse_training_args('tsn', training_argv(setup, head, lr, seed, run_dir)))
+        params = latest_checkpoint(run_dir) + '.params'
+        result = {'inputs': inputs, 'run_dir': run_dir, 'params': params}
+        for split in setup.get('eval_splits', ('val', 'test')):
+            probabilities, labels, paths, _ = evaluate_list(SimpleNamespace(
+                model=setup['model'], params=params, num_classes=setup['nclass'], head=head,
+                test_list=setup['data'][split], data_root=setup['data']['root'],
+                frame_pattern=None, protocol='1clip', num_segments=setup['recipe']['num_segments'],
+                new_length=1, new_step=1, input_size=setup['recipe']['input_size'],
+                short_side=setup['recipe']['input_size'], gpus=[], num_workers=0,
+                view_batch=0))
+            path = os.path.join(run_dir, '%s_predictions.npz' % split)
+            save_predictions(path, probabilities, labels, paths, setup['classes'],
+                             '1clip (%d frames)' % setup['recipe']['num_segments'], head)
+            result[split] = figures(probabilities, labels, np.array(setup['group_of']))
+            result[split]['predictions'] = path
+    return _keep(run_dir, result)
+
+
+def probe_run(job):
+    """Train one (head, learning rate, seed) on the cached stage-4 features of the frozen
+    pretrained trunk, and score the validation and test splits."""
+    setup, head, lr, seed = job
+    run_dir = _run_dir(setup, 'probe', head, lr, seed)
+    inputs = dict(setup['key'], head=head, lr=lr, seed=seed)
+    done = _finished(run_dir, inputs)
+    if done:
+        return done
+    os.makedirs(run_dir, exist_ok=True)
+    recipe = setup['probe']
+    net = get_model(setup['model'], nclass=setup['nclass'], head=head,
+                    num_segments=setup['recipe']['num_segments'],
+                    pretrained_base=setup['trunk'])
+    with np.load(setup['features']) as cached:
+        features = {k: cached[k] for k in cached.files}
+    losses = train_head(net, features['train_features'], features['train_labels'], lr,
+                        recipe['epochs'], batch_size=setup['recipe']['batch_size'], seed=seed,
+                        lr_steps=recipe['lr_steps'])
+    result = {'inputs': inputs, 'run_dir': run_dir, 'train_loss': losses}
+    for split in ('val', 'test'):
+        probabilities = head_probabilities(net, features[split + '_features'])
+        result[split] = figures(probabilities, features[split + '_labels'],
+                                np.array(setup['group_of']))
+    return _keep(run_dir, result)
+
+
+def run_all(run, jobs, processes, desc):
+    """``run(job)`` for every job, ``processes`` at a time, each worker on one thread
+    (on 2 cores two one-thread runs do about twice the work of one two-thread run); one
+    process runs them here, one after the other. Returns the results in the order of
+    ``jobs``."""
+    if processes <= 1:
+        return [run(job) for job in tqdm(jobs, desc=desc)]
+    threads = {k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'MXNET_CPU_WORKER_NTHREADS')}
+    os.environ.update(dict.fromkeys(threads, '1'))  # read by the workers' MXNet at start
+    try:
+        pool = multiprocessing.get_context('spawn').Pool(processes)
+    finally:
+        for key, value in threads.items():
+            if value is None:
+                del os.environ[key]
+            else:
+                os.environ[key] = value
+    with pool:
+        pending = [pool.apply_async(run, (job,)) for job in jobs]
+        return [p.get() for p in tqdm(pending, desc=desc)]

@@ -1,0 +1,75 @@
+"""Markdown tables of the ablation: one row per variant and seed at the rate chosen on
+validation, mean and standard deviation over the seeds, the full model's gain over GB
+seed by seed, and the validation top-1 of every rate tried."""
+import numpy as np
+
+from .runs import FIGURES, VARIANTS
+from .selection import mean_std
+
+__all__ = ['summary', 'chosen_table', 'gain_lines', 'grid_table']
+
+
+def summary(rows):
+    """Mean and standard deviation over the seeds of every test figure and, where the
+    runs have one, of the validation top-1: ``{variant: {figure: (mean, std)}}``."""
+    stats = {}
+    for variant, seeds in rows.items():
+        stats[variant] = {k: mean_std([r['test'][k] for _, _, r in seeds]) for k in FIGURES}
+        if all('val' in r for _, _, r in seeds):
+            stats[variant]['val_top1'] = mean_std([r['val']['top1'] for _, _, r in seeds])
+    return stats
+
+
+def chosen_table(rows):
+    """Rows ``variant | seed | lr | [val top-1 |] test top-1 | top-5 | fine | coarse``
+    (the validation column where the runs have one), then a mean +- std row per
+    variant."""
+    stats = summary(rows)
+    with_val = all('val_top1' in s for s in stats.values())
+    lines = ['| variant | seed | lr%s | test top-1 | test top-5 | fine | coarse |' % (
+        ' (chosen on val) | val top-1' if with_val else ''),
+        '|---|---|---|%s---|---|---|---|' % ('---|' if with_val else '')]
+    for variant, _ in VARIANTS:
+        for seed, lr, result in rows[variant]:
+            lines.append('| %s | %d | %g |%s %s |' % (
+                variant, seed, lr, ' %.1f |' % (100 * result['val']['top1']) if with_val else '',
+                ' | '.join('%.1f' % (100 * result['test'][k]) for k in FIGURES)))
+        s = stats[variant]
+        lines.append('| **%s** | mean +- std | |%s %s |' % (
+            variant, ' %.1f +- %.1f |' % tuple(100 * v for v in s['val_top1']) if with_val
+            else '', ' | '.join(('**%.1f +- %.1f**' if k == 'top1' else '%.1f +- %.1f')
+                                % (100 * s[k][0], 100 * s[k][1]) for k in FIGURES)))
+    return lines
+
+
+def gain_lines(rows, ours='GB+DF+LB', base='GB'):
+    """The test top-1 gain of ``ours`` over ``base`` per seed, its mean and standard
+    deviation, and whether it is positive in every seed."""
+    gains = [100 * (a['test']['top1'] - b['test']['top1'])
+             for (_, _, a), (_, _, b) in zip(rows[ours], rows[base])]
+    mean, std = mean_std(gains)
+    return ['%s - %s, test top-1, each at its own validation-chosen rate: %s; '
+            '**mean %+.1f +- %.1f points**; above %s in %d of %d seeds.' % (
+                ours, base, ', '.join('seed %d: %+.1f' % (seed, g) for (seed, _, _), g
+                                      in zip(rows[ours], gains)), mean, std, base,
+                int(np.sum(np.array(gains) > 0)), len(gains))]
+
+
+def grid_table(results, grids, seeds):
+    """Validation top-1 (mean over seeds) of every variant at every rate tried, with how
+    many seeds chose that rate; the test top-1 beside it, which chose nothing."""
+    rates = sorted({lr for g in grids.values() for lr in g})
+    lines = ['| variant | %s |' % ' | '.join('lr %g' % lr for lr in rates),
+             '|---|%s' % ('---|' * len(rates))]
+    for variant, head in VARIANTS:
+        cells = []
+        for lr in rates:
+            if lr not in grids[head]:
+                cells.append('')
+                continue
+            runs = [results[(head, lr, s)] for s in seeds]
+            cells.append('%.1f (test %.1f)' % (
+                100 * np.mean([r['val']['top1'] for r in runs]),
+                100 * np.mean([r['test']['top1'] for r in runs])))
+        lines.append('| %s | %s |' % (variant, ' | '.join(cells)))
+    return lines

@@ -1,0 +1,174 @@
+"""Proxy pretraining of a 2D ResNet v1b trunk on generated still images
+(:mod:`gluon_dfb.data.proxy_images`): the stand-in for ImageNet pretraining where
+nothing can be downloaded. Writes a GluonCV-layout ``resnet{depth}_v1b`` parameter file
+that ``get_model(..., pretrained_base=PATH)`` loads (inflated for I3D), and a json
+beside it with its sha1, recipe and held-out accuracy."""
+import hashlib
+import json
+import logging
+import math
+import os
+import threading
+import queue
+import time
+
+import mxnet as mx
+import numpy as np
+from mxnet import autograd, gluon
+from gluoncv.model_zoo import resnetv1b
+from tqdm import tqdm
+
+from ..data.proxy_images import COLOURS, num_proxy_classes, render_proxy_images
+from ..data.transforms import normalize
+from ..weights import sha1_of, store_root
+
+__all__ = ['PRETRAIN_DEFAULTS', 'pretrain_trunk', 'proxy_accuracy', 'stored_trunk']
+
+logger = logging.getLogger(__name__)
+
+#: The recipe (what the parameter file is a function of).
+PRETRAIN_DEFAULTS = dict(depth=18, input_size=48, steps=1500, batch_size=64, lr=0.1,
+                         wd=5e-4, momentum=0.9, warmup_steps=100, distractors=2, seed=0,
+                         heldout=1024)
+
+
+def _batches(recipe, start_step):
+    """Generated training batches ``(images, labels)``, one per step, made in a
+    background thread (step ``s`` draws from its own seed, so a batch does not depend
+    on where a run starts)."""
+    out = queue.Queue(maxsize=4)
+
+    def produce():
+        for step in range(start_step, recipe['steps']):
+            rng = np.random.RandomState([recipe['seed'], 1, step])
+            labels = rng.randint(num_proxy_classes(), size=recipe['batch_size'])
+            images = render_proxy_images(labels, rng, recipe['input_size'],
+                                         recipe['distractors'])
+            out.put((_network_input(images), labels))
+    threading.Thread(target=produce, daemon=True).start()
+    for _ in range(start_step, recipe['steps']):
+        yield out.get()
+
+
+def _network_input(images):
+    """uint8 ``(B, H, W, 3)`` -> normalised float32 ``(B, 3, H, W)``."""
+    return normalize(np.ascontiguousarray(images.transpose(0, 3, 1, 2)), channel_axis=1)
+
+
+def _heldout(recipe):
+    """The held-out proxy images (their own seed), ``(images, labels)``."""
+    rng = np.random.RandomState([recipe['seed'], 2])
+    labels = np.arange(recipe['heldout']) % num_proxy_classes()
+    return _network_input(render_proxy_images(labels, rng, recipe['input_size'],
+                                              recipe['distractors'])), labels
+
+
+def proxy_accuracy(net, images, labels, batch_size=256):
+    """Accuracy of ``net`` on held-out proxy images: ``top1`` (shape and colour), and
+    ``shape`` and ``colour`` alone (what the trunk learned)."""
+    predicted = np.concatenate([net(mx.nd.array(images[i:i + batch_size])).asnumpy().argmax(
+        axis=1) for i in range(0, len(labels), batch_size)])
+    colours = len(COLOURS)
+    return {'top1': float(np.mean(predicted == labels)),
+            'shape': float(np.mean(predicted // colours == labels // colours)),
+            'colour': float(np.mean(predicted % colours == labels % colours))}
+
+
+def _lr(recipe, step):
+    """Linear warm-up, then cosine decay to 0."""
+    if step < recipe['warmup_steps']:
+        return recipe['lr'] * (step + 1) / recipe['warmup_steps']
+    progress = (step - recipe['warmup_steps']) / max(1, recipe['steps'] - recipe['warmup_steps'])
+    return recipe['lr'] * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def pretrain_trunk(out, **recipe):
+    """Pretrain ``resnet{depth}_v1b`` on proxy images and write ``out`` (.params) and
+    ``out`` with ``.json`` (sha1, recipe, held-out accuracy, seconds).
+
+    Parameters
+    ----------
+    out : str
+        Parameter file to write (GluonCV's ``resnet*_v1b`` layout, the proxy classifier
+        as ``fc``).
+    **recipe
+        Overrides of :data:`PRETRAIN_DEFAULTS`.
+
+    Returns
+    -------
+    dict
+        What the json holds.
+    """
+    unknown = set(recipe) - set(PRETRAIN_DEFAULTS)
+    if unknown:
+        raise ValueError('Unknown pretraining options %s' % sorted(unknown))
+    recipe = dict(PRETRAIN_DEFAULTS, **recipe)
+    mx.random.seed(recipe['seed'])
+    net = getattr(resnetv1b, 'resnet%d_v1b' % recipe['depth'])(
+        pretrained=False, classes=num_proxy_classes())
+    net.initialize(mx.init.MSRAPrelu())
+    for param in net.collect_params('.*beta|.*bias').values():
+        param.wd_mult = 0
+    trainer = gluon.Trainer(net.collect_params(), 'sgd', {
+        'learning_rate': recipe['lr'], 'momentum': recipe['momentum'], 'wd': recipe['wd']})
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    heldout = _heldout(recipe)
+    start, correct, seen = time.time(), 0, 0
+    bar = tqdm(_batches(recipe, 0), total=recipe['steps'], desc='proxy pretraining')
+    for step, (images, labels) in enumerate(bar):
+        trainer.set_learning_rate(_lr(recipe, step))
+        x, y = mx.nd.array(images), mx.nd.array(labels)
+        with autograd.record():
+            scores = net(x)
+            loss = loss_fn(scores, y)
+        loss.backward()
+        trainer.step(len(labels))
+        correct += int((scores.argmax(axis=1).asnumpy() == labels).sum())
+        seen += len(labels)
+        if (step + 1) % 50 == 0:
+            bar.set_postfix(loss='%.3f' % loss.mean().asscalar(), train_top1='%.3f' % (
+                correct / seen))
+            logger.info('proxy step %d: loss %.3f, training top-1 %.3f (last 50 steps)',
+                        step + 1, loss.mean().asscalar(), correct / seen)
+            correct = seen = 0
+    accuracy = proxy_accuracy(net, *heldout)
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    net.save_parameters(out + '.tmp')
+    os.replace(out + '.tmp', out)
+    info = {'sha1': sha1_of(out), 'recipe': recipe, 'heldout': accuracy,
+            'classes': num_proxy_classes(), 'seconds': round(time.time() - start, 1)}
+    with open(os.path.splitext(out)[0] + '.json', 'w') as f:
+        json.dump(info, f, indent=1)
+    logger.info('proxy pretraining: held-out top-1 %.3f over %d classes (shape %.3f, colour '
+                '%.3f), %.0f s; wrote %s', accuracy['top1'], num_proxy_classes(),
+                accuracy['shape'], accuracy['colour'], info['seconds'], out)
+    return info
+
+
+def stored_trunk(root=None, **recipe):
+    """The proxy-pretrained trunk of ``recipe`` kept in the weight store (``root``, else
+    ``$GLUON_DFB_MODEL_ROOT``, else ``~/.mxnet/models``) as
+    ``proxy_resnet{depth}_v1b-{recipe key}.params`` with its json: made once, then
+    reused after its sha1 is checked; a file that fails the check is made again (with a
+    warning).
+
+    Returns
+    -------
+    (str, dict)
+        The parameter file and what its json holds.
+    """
+    recipe = dict(PRETRAIN_DEFAULTS, **recipe)
+    key = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:8]
+    path = os.path.join(store_root(root), 'proxy_resnet%d_v1b-%s.params' % (recipe['depth'], key))
+    info_path = os.path.splitext(path)[0] + '.json'
+    if os.path.exists(path) and os.path.exists(info_path):
+        with open(info_path) as f:
+            info = json.load(f)
+        found = sha1_of(path)
+        if found == info.get('sha1'):
+            logger.info('reusing the proxy-pretrained trunk %s (held-out top-1 %.3f)', path,
+                        info['heldout']['top1'])
+            return path, info
+        logger.warning('%s has sha1 %s, its json says %s: pretraining it again', path, found,
+                       info.get('sha1'))
+    return path, pretrain_trunk(path, **recipe)
