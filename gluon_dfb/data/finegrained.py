@@ -78,8 +78,14 @@ def _actor_path(motion, frames, size, rng):
 
 
 def _draw(frame, shape, cx, cy, radius, colour):
-    y, x = np.mgrid[:frame.shape[0], :frame.shape[1]]
-    frame[shape_mask(shape, (x - cx) / radius, (y - cy) / radius)] = colour
+    """Paint ``shape`` (within 1.5 radii of its centre) on the pixels it covers."""
+    reach = 1.5 * radius
+    y0, x0 = max(0, int(np.floor(cy - reach))), max(0, int(np.floor(cx - reach)))
+    y1 = min(frame.shape[0], int(np.ceil(cy + reach)) + 1)
+    x1 = min(frame.shape[1], int(np.ceil(cx + reach)) + 1)
+    if y0 < y1 and x0 < x1:
+        y, x = np.mgrid[y0:y1, x0:x1]
+        frame[y0:y1, x0:x1][shape_mask(shape, (x - cx) / radius, (y - cy) / radius)] = colour
 
 
 def render_video(label, rng, size=96, frames=16, marker_radius=None, lookalikes=12,
