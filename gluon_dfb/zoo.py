@@ -11,6 +11,7 @@ from mxnet import init
 
 from . import models
 from .errors import BadInputError
+from .gluoncv_weights import base_weights_file
 from .models.inflate import inflate_from_2d
 from .weights import WeightStore, assign_params, load_params, read_params
 
@@ -91,11 +92,13 @@ def get_model(name, nclass=None, pretrained=False, pretrained_base=None, root=No
     pretrained : bool, str
         ``True`` or a tag (sha1 prefix): the zoo's published weights, from the weight
         store; a path to a ``.params`` file: that file, which must fit exactly.
-    pretrained_base : str, optional
-        Path of a GluonCV ``resnet{depth}_v1b`` ImageNet ``.params`` file (inflated to 3D
-        for I3D), or of a GluonCV action recognition checkpoint: the parameters that fit
-        by name are loaded, the rest (local branch, filter bank) stays random, and a
-        report is logged and kept in ``net.load_report``.
+    pretrained_base : bool or str, optional
+        ``True``: GluonCV's ImageNet ``resnet{depth}_v1b`` (inflated to 3D for I3D),
+        fetched by GluonCV's model store; the name of GluonCV weights of the same depth
+        and family (``resnet50_v1b_kinetics400`` for TSN, ``i3d_resnet50_v1_kinetics400``
+        for I3D, ...), fetched the same way; or the path of such a ``.params`` file. The
+        parameters that fit by name are loaded, the rest (local branch, filter bank)
+        stays random, and a report is logged and kept in ``net.load_report``.
     root : str, optional
         Weight store folder (default ``$GLUON_DFB_MODEL_ROOT`` or ``~/.mxnet/models``).
     ctx : Context, default cpu
@@ -114,6 +117,8 @@ def get_model(name, nclass=None, pretrained=False, pretrained_base=None, root=No
     if nclass is None:
         raise BadInputError('%s needs nclass=, the number of classes of your data set'
                             % name)
+    source = (base_weights_file(pretrained_base, entry['arch'], entry['depth'])
+              if pretrained_base else None)
     ctx = ctx or mx.cpu()
     arguments = dict(depth=entry['depth'], head=entry['head'],
                      num_segments=entry['num_segments'])
@@ -123,13 +128,12 @@ def get_model(name, nclass=None, pretrained=False, pretrained_base=None, root=No
     net.entry = entry
     net.classes = entry['classes'] if nclass == entry['nclass'] else None
     net.load_report = None
-    if pretrained_base:
-        arrays = read_params(pretrained_base)
+    if source:
+        arrays = read_params(source)
         if entry['arch'] == 'i3d' and 'conv1.weight' in arrays:  # a 2D ImageNet ResNet
-            net.load_report = inflate_from_2d(net, arrays, pretrained_base, ctx=ctx)
+            net.load_report = inflate_from_2d(net, arrays, source, ctx=ctx)
         else:
-            net.load_report = assign_params(net, arrays, pretrained_base, ctx=ctx,
-                                            strict=False)
+            net.load_report = assign_params(net, arrays, source, ctx=ctx, strict=False)
     if isinstance(pretrained, str) and (os.path.exists(pretrained) or
                                         pretrained.endswith('.params')):
         net.load_report = load_params(net, pretrained, ctx=ctx)

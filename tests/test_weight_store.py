@@ -1,8 +1,5 @@
 """The weight store against an http server the test starts on 127.0.0.1."""
-import functools
-import http.server
 import os
-import threading
 
 import mxnet as mx
 import numpy as np
@@ -11,34 +8,9 @@ import pytest
 import gluon_dfb.zoo as zoo
 from gluon_dfb import get_model
 from gluon_dfb.weights import WeightStore, WeightStoreError, sha1_of
+from conftest import CountingHandler
 
 NAME = 'tsn_resnet18_gb_custom'
-
-
-class CountingHandler(http.server.SimpleHTTPRequestHandler):
-    requests = []
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        CountingHandler.requests.append(self.path)
-        super().do_GET()
-
-
-@pytest.fixture
-def server(tmp_path):
-    """Serve ``tmp_path/remote`` on a free loopback port; yields (folder, base url)."""
-    remote = tmp_path / 'remote'
-    remote.mkdir()
-    CountingHandler.requests = []
-    httpd = http.server.ThreadingHTTPServer(
-        ('127.0.0.1', 0), functools.partial(CountingHandler, directory=str(remote)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield remote, 'http://127.0.0.1:%d' % httpd.server_address[1]
-    httpd.shutdown()
-    httpd.server_close()
 
 
 @pytest.fixture

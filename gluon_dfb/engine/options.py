@@ -64,7 +64,9 @@ def training_parser(arch):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--pretrained-base',
                    help='GluonCV resnet*_v1b ImageNet .params (inflated for I3D) or a '
-                        'GluonCV action recognition checkpoint')
+                        'GluonCV action recognition checkpoint: a path, or a GluonCV name '
+                        '(resnet50_v1b, resnet50_v1b_kinetics400, i3d_resnet50_v1_'
+                        'kinetics400, ...) fetched by GluonCV\'s model store')
     return p
 
 
