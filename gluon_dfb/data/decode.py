@@ -8,17 +8,27 @@ import numpy as np
 from ..errors import UserError
 from .transforms import resize, resized_shape
 
-__all__ = ['VideoReadError', 'read_video_frames', 'read_folder_frames']
+__all__ = ['VideoReadError', 'read_video_frames', 'read_folder_frames', 'probe_video']
 
 DECORD_ERRORS = (decord.DECORDError, RuntimeError)  # decord raises both
 
 
 class VideoReadError(UserError, RuntimeError):
-    """A video (or frame folder) could not be read; the message names it and why."""
+    """A video (or frame folder) could not be read; the message names it and why.
 
-    def __init__(self, path, reason):
+    Attributes
+    ----------
+    path, reason : str
+        The file or folder, and why it could not be read.
+    kind : str
+        ``'missing'`` (no such file or folder), ``'empty'`` (a file of 0 bytes),
+        ``'truncated'`` (it opens, but frames its index lists do not decode) or
+        ``'unreadable'`` (anything else).
+    """
+
+    def __init__(self, path, reason, kind='unreadable'):
         super(VideoReadError, self).__init__('%s: %s' % (path, reason))
-        self.path, self.reason = path, reason
+        self.path, self.reason, self.kind = path, reason, kind
 
 
 def read_video_frames(path, index_fn, short_side):
@@ -32,8 +42,8 @@ def read_video_frames(path, index_fn, short_side):
     index_fn : callable
         Maps the number of frames decord finds in the file to an index array of any
         shape.
-    short_side : int
-        Target short side (never upscaled).
+    short_side : int or None
+        Target short side (never upscaled); None: frames at their size.
 
     Returns
     -------
@@ -41,9 +51,9 @@ def read_video_frames(path, index_fn, short_side):
         uint8 ``index.shape + (H, W, 3)``.
     """
     if not os.path.isfile(path):
-        raise VideoReadError(path, 'no such file')
+        raise VideoReadError(path, 'no such file', 'missing')
     if os.path.getsize(path) == 0:
-        raise VideoReadError(path, 'empty file')
+        raise VideoReadError(path, 'empty file', 'empty')
     try:
         # one decoder thread: decord 0.6.0's threaded decoder fails on VP9 streams
         reader = decord.VideoReader(path, num_threads=1)
@@ -58,9 +68,10 @@ def read_video_frames(path, index_fn, short_side):
         frames = reader.get_batch(wanted.tolist()).asnumpy()
     except DECORD_ERRORS as err:
         raise VideoReadError(path, 'decord cannot decode frames %d..%d of %d (%s)' % (
-            wanted[0], wanted[-1], num_frames, _first_line(err))) from None
+            wanted[0], wanted[-1], num_frames, _first_line(err)), 'truncated') from None
     if frames.shape[0] != len(wanted):
-        raise VideoReadError(path, 'decoded %d of %d frames' % (frames.shape[0], len(wanted)))
+        raise VideoReadError(path, 'decoded %d of %d frames' % (frames.shape[0], len(wanted)),
+                             'truncated')
     frames = resize(frames, *resized_shape(frames.shape[1], frames.shape[2], short_side))
     return frames[np.searchsorted(wanted, indices)]
 
@@ -72,9 +83,9 @@ def _first_line(err):
 def read_folder_frames(folder, pattern, num_frames, index_fn, short_side):
     """Read the frames ``index_fn(num_frames)`` of a folder of images named by
     ``pattern.format(i + 1)`` (Something-Something: ``{:05d}.jpg``); grey-scale frames
-    are expanded to RGB."""
+    are expanded to RGB; ``short_side`` as for :func:`read_video_frames`."""
     if not os.path.isdir(folder):
-        raise VideoReadError(folder, 'no such frame folder')
+        raise VideoReadError(folder, 'no such frame folder', 'missing')
     if num_frames <= 0:
         raise VideoReadError(folder, 'the list gives %d frames' % num_frames)
     indices = np.asarray(index_fn(num_frames))
@@ -96,3 +107,22 @@ def read_folder_frames(folder, pattern, num_frames, index_fn, short_side):
     frames = np.stack(images)
     frames = resize(frames, *resized_shape(frames.shape[1], frames.shape[2], short_side))
     return frames[np.searchsorted(wanted, indices)]
+
+
+def probe_video(path, index_fn=lambda n: [0, n - 1]):
+    """Frame count of a video file, and its frames ``index_fn(count)`` at their size
+    (by default the first and the last, which finds files whose index lists frames that
+    are not there); raises :class:`VideoReadError`.
+
+    Returns
+    -------
+    (int, numpy.ndarray)
+        The frame count decord finds, and uint8 ``index.shape + (H, W, 3)``.
+    """
+    counted = []
+
+    def count_and_index(num_frames):
+        counted.append(num_frames)
+        return index_fn(num_frames)
+    frames = read_video_frames(path, count_and_index, None)
+    return counted[0], frames

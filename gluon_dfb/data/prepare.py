@@ -2,13 +2,12 @@
 and Something-Something-V1; unreadable entries go to a rejects file with the reason."""
 import csv
 import os
-from multiprocessing import Pool
 
 import decord
-from tqdm import tqdm
 
 from ..errors import BadInputError
 from .decode import DECORD_ERRORS
+from .parallel import parallel_map
 
 __all__ = ['prepare_kinetics', 'prepare_sthsthv1', 'count_video_frames']
 
@@ -47,11 +46,6 @@ def _write_outputs(entries, counts, out_list, rejects_file, root):
             else:
                 rejects.write('%s\t%s\n' % (path, reason))
     return kept, len(entries) - kept
-
-
-def _count_all(counter, paths, num_workers, desc):
-    with Pool(num_workers) as pool:
-        return list(tqdm(pool.imap(counter, paths, chunksize=8), total=len(paths), desc=desc))
 
 
 def _read_or_write_classes(names, classes_file):
@@ -101,8 +95,8 @@ def prepare_kinetics(annotation_csv, root, out_list, classes_file, rejects_file,
                                 % (annotation_csv, line, r['label'], classes_file))
         entries.append((kinetics_video_path(root, r['label'], r['youtube_id'], r['time_start'],
                                             r['time_end']), index[r['label']]))
-    counts = _count_all(count_video_frames, [p for p, _ in entries], num_workers,
-                        'frames of %s' % os.path.basename(annotation_csv))
+    counts = parallel_map(count_video_frames, [p for p, _ in entries], num_workers,
+                          'frames of %s' % os.path.basename(annotation_csv), chunksize=8)
     return _write_outputs(entries, counts, out_list, rejects_file, root)
 
 
@@ -133,6 +127,6 @@ def prepare_sthsthv1(labels_csv, split_csv, root, out_list, classes_file, reject
                 raise BadInputError('%s, line %d: label %r is not in %s'
                                     % (split_csv, line, label, labels_csv))
             entries.append((os.path.join(root, video_id), index[label]))
-    counts = _count_all(count_folder_frames, [p for p, _ in entries], num_workers,
-                        'frames of %s' % os.path.basename(split_csv))
+    counts = parallel_map(count_folder_frames, [p for p, _ in entries], num_workers,
+                          'frames of %s' % os.path.basename(split_csv), chunksize=8)
     return _write_outputs(entries, counts, out_list, rejects_file, root)

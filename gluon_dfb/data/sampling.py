@@ -6,7 +6,7 @@ modulo its length (frame ``i`` of a 5-frame video is frame ``i % 5``).
 """
 import numpy as np
 
-__all__ = ['segment_indices', 'clip_indices', 'spread_clip_starts']
+__all__ = ['segment_indices', 'clip_indices', 'spread_clip_starts', 'clip_span']
 
 
 def segment_indices(num_frames, num_segments, new_length=1, rng=None):
@@ -55,8 +55,7 @@ def clip_indices(num_frames, new_length, new_step=1, start=None, rng=None):
     rng : numpy.random.RandomState, optional
         Source of the random start.
     """
-    span = (new_length - 1) * new_step + 1
-    room = max(num_frames - span, 0)
+    room = max(num_frames - clip_span(new_length, new_step), 0)
     if start is None:
         start = rng.randint(0, room + 1) if rng is not None else room // 2
     return (start + np.arange(new_length) * new_step).astype(np.int64) % num_frames
@@ -65,8 +64,13 @@ def clip_indices(num_frames, new_length, new_step=1, start=None, rng=None):
 def spread_clip_starts(num_frames, new_length, new_step, num_clips):
     """Starts of ``num_clips`` clips evenly spaced over the video, the first at frame 0
     and the last ending on the last frame (3D test protocol: 10 clips)."""
-    span = (new_length - 1) * new_step + 1
-    room = max(num_frames - span, 0)
+    room = max(num_frames - clip_span(new_length, new_step), 0)
     if num_clips == 1:
         return np.array([room // 2], dtype=np.int64)
     return np.round(np.linspace(0, room, num_clips)).astype(np.int64)
+
+
+def clip_span(new_length, new_step):
+    """Frames a clip of ``new_length`` frames ``new_step`` apart covers,
+    ``(new_length - 1) * new_step + 1``: shorter videos loop."""
+    return (new_length - 1) * new_step + 1

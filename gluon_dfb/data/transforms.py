@@ -14,9 +14,10 @@ SCALES = (1.0, 0.875, 0.75, 0.66)
 
 def resized_shape(height, width, short_side):
     """(height, width) with the short side at ``short_side`` and the aspect ratio kept;
-    videos already smaller are left at their size (never blown up)."""
+    videos already smaller, and any with ``short_side=None``, are left at their size
+    (never blown up)."""
     short = min(height, width)
-    if short <= short_side:
+    if short_side is None or short <= short_side:
         return height, width
     return (int(round(height * short_side / short)), int(round(width * short_side / short)))
 

@@ -9,7 +9,7 @@ __all__ = ['VideoRecord', 'read_video_list']
 VideoRecord = namedtuple('VideoRecord', ['path', 'num_frames', 'label'])
 
 
-def read_video_list(list_file, num_classes=None):
+def read_video_list(list_file, num_classes=None, bad_lines=None):
     """Read and check a list file; every problem is reported with its line number.
 
     Parameters
@@ -19,6 +19,9 @@ def read_video_list(list_file, num_classes=None):
         two fields are the numbers). Blank lines are ignored.
     num_classes : int, optional
         Labels must lie in ``[0, num_classes)``.
+    bad_lines : list, optional
+        If given, a bad line is appended to it as ``(line_number, message)`` and
+        skipped instead of raising :class:`BadInputError`.
 
     Returns
     -------
@@ -26,23 +29,33 @@ def read_video_list(list_file, num_classes=None):
     """
     if not os.path.isfile(list_file):
         raise MissingFileError('List file %s does not exist' % list_file)
-    records = []
+    records, skipped = [], 0
     with open(list_file) as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
-            fields = line.rsplit(None, 2)
-            where = '%s, line %d (%r)' % (list_file, number, line.rstrip('\n'))
             try:
-                path, num_frames, label = fields[0], int(fields[1]), int(fields[2])
-            except (ValueError, IndexError):
-                raise BadInputError('%s: expected "path num_frames label"' % where) from None
-            if num_frames < 0:
-                raise BadInputError('%s: negative frame count' % where)
-            if label < 0 or (num_classes is not None and label >= num_classes):
-                raise BadInputError('%s: label %d outside [0, %s)' % (
-                    where, label, num_classes if num_classes is not None else 'inf'))
-            records.append(VideoRecord(path, num_frames, label))
-    if not records:
+                records.append(_parse_line(line, '%s, line %d (%r)' % (
+                    list_file, number, line.rstrip('\n')), num_classes))
+            except BadInputError as err:
+                if bad_lines is None:
+                    raise
+                bad_lines.append((number, str(err)))
+                skipped += 1
+    if not records and not skipped:
         raise BadInputError('%s lists no videos' % list_file)
     return records
+
+
+def _parse_line(line, where, num_classes):
+    fields = line.rsplit(None, 2)
+    try:
+        path, num_frames, label = fields[0], int(fields[1]), int(fields[2])
+    except (ValueError, IndexError):
+        raise BadInputError('%s: expected "path num_frames label"' % where) from None
+    if num_frames < 0:
+        raise BadInputError('%s: negative frame count' % where)
+    if label < 0 or (num_classes is not None and label >= num_classes):
+        raise BadInputError('%s: label %d outside [0, %s)' % (
+            where, label, num_classes if num_classes is not None else 'inf'))
+    return VideoRecord(path, num_frames, label)
