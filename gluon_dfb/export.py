@@ -1,6 +1,6 @@
 """Export a trained network for deployment: an MXNet symbol/params pair (MXNet Model
 Server, ``SymbolBlock``) and an ONNX file, both computing z_comb for one fixed input
-shape.
+shape; in the ONNX file every BatchNorm is folded into the convolution before it.
 
     python -m gluon_dfb.export --model NAME --num-classes 8 --params FILE \
         --input-shape 1,3,32,224,224 --out DIR
@@ -13,6 +13,7 @@ import mxnet as mx
 import numpy as np
 
 from .errors import run_command
+from .fold_batch_norm import fold_batch_norm
 from .zoo import get_model
 
 __all__ = ['export_symbol', 'export_onnx', 'main']
@@ -53,8 +54,10 @@ def export_symbol(net, input_shape, prefix):
     return symbol_file, params_file
 
 
-def export_onnx(symbol_file, params_file, input_shape, onnx_file):
-    """Convert an exported symbol to ONNX (opset 13) with MXNet 1.9.1's exporter.
+def export_onnx(symbol_file, params_file, input_shape, onnx_file, fold=True):
+    """Convert an exported symbol to ONNX (opset 13) with MXNet 1.9.1's exporter, for
+    inference: with ``fold``, every BatchNorm that follows a convolution is folded into
+    it (:func:`~gluon_dfb.fold_batch_norm.fold_batch_norm`).
 
     That exporter translates to opset-13 operators but labels and checks the model
     with the newest opset of the installed ``onnx`` (21 for onnx 1.16), which then
@@ -78,6 +81,8 @@ def export_onnx(symbol_file, params_file, input_shape, onnx_file):
     inputs = [i for i in model.graph.input if i.name not in weights]
     del model.graph.input[:]
     model.graph.input.extend(inputs)
+    if fold:
+        fold_batch_norm(model)
     onnx.checker.check_model(model)
     onnx.save(model, onnx_file)
     return onnx_file

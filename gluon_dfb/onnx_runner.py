@@ -34,12 +34,15 @@ class OnnxRunner(object):
     ----------
     net : Recognizer
         The network with its trained parameters; it is not modified.
+    fold : bool, default True
+        Fold every BatchNorm into the convolution before it in the exported graph
+        (``False``: the graph as MXNet exports it, kept for comparisons).
     """
 
-    def __init__(self, net):
+    def __init__(self, net, fold=True):
         import onnxruntime
         self._onnxruntime = onnxruntime
-        self.net = net
+        self.net, self.fold = net, fold
         self.sessions = {}
 
     def session(self, shape):
@@ -48,7 +51,8 @@ class OnnxRunner(object):
             with tempfile.TemporaryDirectory(prefix='gluon_dfb_onnx_') as folder:
                 prefix = os.path.join(folder, 'model')
                 symbol_file, params_file = export_symbol(self.net, shape, prefix)
-                onnx_file = export_onnx(symbol_file, params_file, shape, prefix + '.onnx')
+                onnx_file = export_onnx(symbol_file, params_file, shape, prefix + '.onnx',
+                                        self.fold)
                 self.sessions[shape] = self._onnxruntime.InferenceSession(
                     onnx_file, providers=['CPUExecutionProvider'])
         return self.sessions[shape]

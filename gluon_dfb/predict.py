@@ -23,8 +23,10 @@ from .analysis.filter_boxes import explain_video
 from .data import TEST_PROTOCOLS, VideoReadError, evaluation_protocol, read_views
 from .data.prepare import VIDEO_EXTENSIONS
 from .engine.evaluate import video_probabilities
+from .engine.options import test_protocol
 from .errors import BadInputError, run_command
 from .onnx_runner import ENGINES, OnnxRunner, default_engine
+from .quantize import Int8Runner
 from .zoo import get_model
 
 __all__ = ['expand_videos', 'main']
@@ -70,6 +72,9 @@ def main(argv=None):
     parser.add_argument('--engine', choices=ENGINES,
                         help='default: onnxruntime if installed (pip install '
                              '\'gluon-dfb[export]\'), else mxnet')
+    parser.add_argument('--int8', metavar='DIR',
+                        help='run the INT8 model that python -m gluon_dfb.quantize wrote in DIR '
+                             '(onnxruntime; views of its calibration view shape only)')
     args = parser.parse_args(argv)
     videos = expand_videos(args.videos)
     engine = args.engine or default_engine()
@@ -84,14 +89,12 @@ def main(argv=None):
                      % net.head_name)
     net.hybridize(static_alloc=True)
     scorer = OnnxRunner(net) if engine == 'onnxruntime' else net
+    if args.int8:
+        scorer, engine = Int8Runner(args.int8), 'onnxruntime-int8'
     classes = (open(args.classes).read().splitlines() if args.classes else
                net.classes or [str(i) for i in range(net.nclass)])
     arch = args.model.split('_')[0]
-    protocol_name = args.protocol or net.entry['test_protocol']
-    protocol = evaluation_protocol(
-        protocol_name, arch, num_segments=args.num_segments,
-        new_length=1 if arch == 'tsn' else args.new_length,
-        new_step=1 if arch == 'tsn' else args.new_step, size=args.input_size)
+    protocol_name, protocol = test_protocol(args, arch, net.entry['test_protocol'])
     one_view = evaluation_protocol('1clip', arch, num_segments=8, new_length=args.new_length,
                                    new_step=args.new_step, size=args.input_size)
     results, failed = [], 0

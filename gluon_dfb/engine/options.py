@@ -1,11 +1,12 @@
-"""Command-line options of the training scripts (GluonCV's names, the paper's defaults)."""
+"""Command-line options of the training scripts (GluonCV's names, the paper's defaults),
+and the test protocol that the options of the testing command lines choose."""
 import argparse
 
-from ..data import TEST_PROTOCOLS
+from ..data import TEST_PROTOCOLS, evaluation_protocol
 from ..models import HEADS
 from ..zoo import model_entry
 
-__all__ = ['training_parser', 'parse_training_args', 'parse_testing_args']
+__all__ = ['training_parser', 'parse_training_args', 'parse_testing_args', 'test_protocol']
 
 
 def _ints(text):
@@ -119,3 +120,14 @@ def parse_testing_args(argv=None):
     if args.model.startswith('tsn'):
         args.new_length, args.new_step = 1, 1
     return args
+
+
+def test_protocol(args, arch, default):
+    """The test-time protocol that the options ``protocol`` (else ``default``, the
+    model's data set's), ``num_segments``, ``new_length``, ``new_step`` and
+    ``input_size`` choose (TSN: one frame a segment); returns ``(name, Protocol)``."""
+    name = args.protocol or default
+    return name, evaluation_protocol(name, arch, num_segments=args.num_segments,
+                                     new_length=1 if arch == 'tsn' else args.new_length,
+                                     new_step=1 if arch == 'tsn' else args.new_step,
+                                     size=args.input_size)

@@ -1,0 +1,195 @@
+"""BatchNorm folding at export, and INT8 quantization calibrated on real videos, used by
+predict: against MXNet and the float32 engine on the same videos."""
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import mxnet as mx
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+from conftest import randomize
+from mxnet import autograd, gluon
+
+from gluon_dfb import get_model
+from gluon_dfb.data import evaluation_protocol, read_views, read_video_list
+from gluon_dfb.data.finegrained import make_finegrained_set
+from gluon_dfb.errors import BadInputError
+from gluon_dfb.export import export_onnx, export_symbol
+from gluon_dfb.fold_batch_norm import fold_batch_norm
+from gluon_dfb.nn.loss import DFBLoss
+from gluon_dfb.quantize import Int8Runner
+
+SIZE = 64
+#: Per architecture: the test protocol's options for predict and quantize, and the
+#: shape of one view.
+#: How far INT8 probabilities may be from float32's. Each of the ~25 quantized layers
+#: rounds its uint8 activations to 1/255 of the tensor's calibrated range, noise of
+#: about 1% of the signal (a range spans ~10 standard deviations: 10 / 255 / sqrt(12));
+#: summed in quadrature over the layers, ~5% of the logits, which span +-4 for these
+#: trained networks: a logit moves by ~0.2, and a softmax probability by at most half
+#: the largest logit change (d p_i / d z has an l1 norm 2 p_i (1 - p_i) <= 1/2).
+PROBABILITY_TOLERANCE = 0.1
+PROTOCOLS = {'tsn': (['--protocol', '2d-20x10'], (3, SIZE, SIZE)),
+             'i3d': (['--protocol', '3d-10clip', '--new-length', '8'], (3, 8, SIZE, SIZE))}
+
+
+@pytest.mark.parametrize('name,shape', [('tsn_resnet18_dfb_custom', (3, 3, 64, 80)),
+                                        ('i3d_resnet18_dfb_custom', (2, 3, 8, 64, 80))])
+def test_folded_export_equals_mxnet_without_batch_norm_nodes(name, shape, tmp_path, rng):
+    net = get_model(name, nclass=5, num_segments=1)
+    net.infer_shape(mx.nd.zeros(shape))  # parameters set before any forward pass: after
+    randomize(net)  # one, oneDNN keeps Conv3D weights in its own layout and set_data fails
+    x = rng.normal(size=shape).astype('float32')
+    expected = net(mx.nd.array(x)).asnumpy()
+    symbol_file, params_file = export_symbol(net, shape, str(tmp_path / 'net'))
+    exported = onnx.load(export_onnx(symbol_file, params_file, shape,
+                                     str(tmp_path / 'plain.onnx'), fold=False))
+    ops = Counter(n.op_type for n in exported.graph.node)
+    summary = fold_batch_norm(exported)
+    batch_norms = ops['BatchNormalization']
+    assert batch_norms == sum(1 for n in net.collect_params() if n.endswith('running_var'))
+    assert summary == {'folded': batch_norms,
+                       'before': {'BatchNormalization': batch_norms, 'Reshape': ops['Reshape']},
+                       'after': {'BatchNormalization': 0, 'Reshape': ops['Reshape'] - (
+                           2 * batch_norms if name.startswith('i3d') else 0)}}
+    onnx.checker.check_model(exported)
+
+    folded = export_onnx(symbol_file, params_file, shape, str(tmp_path / 'folded.onnx'))
+    assert Counter(n.op_type for n in onnx.load(folded).graph.node)['BatchNormalization'] == 0
+    session = onnxruntime.InferenceSession(folded, providers=['CPUExecutionProvider'])
+    got = session.run(None, {'data': x})[0]
+    # folding changes the rounding only (W*s computed once instead of s applied after
+    # the sum), a few float32 ulps a layer, far below 1e-4 of the output's magnitude
+    scale = np.abs(expected).max()
+    assert scale > 0.1 and np.abs(expected - expected.mean(axis=1, keepdims=True)).max() > 0.01
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4 * scale)
+
+
+def _train_briefly(name, data, protocol, steps=20):
+    """Fit the network to the videos of ``data`` for a few steps (a trained network's
+    activations and class margins, not a random one's nearly uniform output); returns the
+    saved parameter file."""
+    mx.random.seed(0)
+    net = get_model(name, nclass=8, num_segments=1)
+    records = read_video_list(data['test'])
+    views = np.stack([read_views(data['root'] + '/' + r.path, protocol, SIZE)
+                      for r in records])
+    labels = np.array([r.label for r in records])
+    trainer = gluon.Trainer(net.collect_params(), 'adam', {'learning_rate': 1e-3})
+    loss_fn, rng = DFBLoss(), np.random.RandomState(0)
+    for _ in range(steps):
+        batch = rng.choice(len(labels), 4, replace=False)
+        with autograd.record():  # every view of a video carries its label
+            x = mx.nd.array(views[batch].reshape((-1,) + views.shape[2:]))
+            y = mx.nd.array(np.repeat(labels[batch], views.shape[1]))
+            loss, _ = loss_fn(net(x), y)
+        loss.backward()
+        trainer.step(len(y))
+    params = data['root'] + '/%s.params' % name
+    net.save_parameters(params)
+    return params
+
+
+@pytest.fixture(scope='module')
+def embedded(tmp_path_factory):
+    """One real mp4 per class of the embedded set, 64x64, 16 frames."""
+    folder = str(tmp_path_factory.mktemp('embedded'))
+    data = make_finegrained_set(folder, (0, 0, 1), size=SIZE)
+    data['root'] = folder
+    return data
+
+
+def _run(module, *argv):
+    return subprocess.run([sys.executable, '-m', 'gluon_dfb.' + module] + list(argv),
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize('arch', ['tsn', 'i3d'])
+def test_int8_predictions_agree_with_float32(arch, embedded, tmp_path):
+    name = '%s_resnet18_dfb_custom' % arch
+    options, view_shape = PROTOCOLS[arch]
+    params = _train_briefly(name, embedded, evaluation_protocol(
+        '1clip', arch, num_segments=3, new_length=8, size=SIZE))
+    common = ['--model', name, '--num-classes', '8', '--params', params,
+              '--input-size', str(SIZE), '--short-side', str(SIZE)] + options
+    out = str(tmp_path / 'int8')
+    quantized = _run('quantize', '--calib-list', embedded['test'], '--data-root',
+                     embedded['root'], '--calib-videos', '4', '--out', out, *common)
+    assert quantized.returncode == 0, quantized.stderr
+    report = json.load(open(out + '/quantization.json'))
+    assert report['view_shape'] == list(view_shape) and len(report['calibration']['videos']) == 4
+    int8, float_ops = report['operators']['int8'], report['operators']['float']
+    # every convolution (ResNet-18: 20, local stage 5: 5, skip and filter bank) and
+    # residual sum runs in INT8; the filter bank's max over the volume stays float
+    convolutions = 27
+    assert int8['QLinearConv'] == convolutions and int8['QLinearAdd'] >= 8
+    assert 'Conv' not in float_ops and 'BatchNormalization' not in float_ops
+    assert float_ops['ReduceMax'] == 1
+    assert 'QLinearConv x%d' % convolutions in quantized.stdout
+
+    videos = [embedded['root'] + '/' + r.path for r in read_video_list(embedded['test'])]
+    runs = [_run('predict', *(videos + common + ['--json'] + extra))
+            for extra in ([], ['--int8', out])]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    reference, results = (json.loads(run.stdout) for run in runs)
+    assert {r['engine'] for r in results} == {'onnxruntime-int8'}
+    for want, got in zip(reference, results):
+        assert want['engine'] == 'onnxruntime' and got['video'] == want['video']
+        first, second = sorted(want['probabilities'])[-1:-3:-1]
+        assert first - second > 2 * PROBABILITY_TOLERANCE  # a clear float32 decision
+        assert got['top'][0]['index'] == want['top'][0]['index']
+        np.testing.assert_allclose(got['probabilities'], want['probabilities'], rtol=0,
+                                   atol=PROBABILITY_TOLERANCE)
+
+
+def test_int8_model_refuses_views_of_another_shape(embedded, tmp_path):
+    # a random network is enough: the check is on shapes
+    name = 'tsn_resnet18_dfb_custom'
+    net = get_model(name, nclass=8, num_segments=1)
+    net(mx.nd.zeros((1, 3, SIZE, SIZE)))
+    params = str(tmp_path / 'random.params')
+    net.save_parameters(params)
+    out = str(tmp_path / 'int8')
+    common = ['--model', name, '--num-classes', '8', '--params', params, '--protocol',
+              '1clip', '--short-side', str(SIZE)]
+    assert _run('quantize', '--calib-list', embedded['test'], '--data-root', embedded['root'],
+                '--calib-videos', '1', '--input-size', str(SIZE), '--out', out,
+                *common).returncode == 0
+    runner = Int8Runner(out)
+    assert runner(mx.nd.zeros((3, 3, SIZE, SIZE))).shape == (3, 8)
+    with pytest.raises(BadInputError, match=r'takes views of shape 3x64x64.*not 3x48x48'):
+        runner(mx.nd.zeros((3, 3, 48, 48)))
+    video = embedded['root'] + '/' + read_video_list(embedded['test'])[0].path
+    refused = _run('predict', video, '--int8', out, '--input-size', '48', *common)
+    assert refused.returncode == 2 and 'Traceback' not in refused.stderr
+    assert 'takes views of shape 3x64x64' in refused.stderr and out in refused.stderr
+
+
+def test_bad_calibration_lists_are_named(embedded, tmp_path):
+    net = get_model('tsn_resnet18_dfb_custom', nclass=8, num_segments=1)
+    net(mx.nd.zeros((1, 3, SIZE, SIZE)))
+    params = str(tmp_path / 'random.params')
+    net.save_parameters(params)
+    common = ['--model', 'tsn_resnet18_dfb_custom', '--num-classes', '8', '--params', params,
+              '--protocol', '1clip', '--input-size', str(SIZE), '--short-side', str(SIZE),
+              '--out', str(tmp_path / 'int8')]
+    empty = tmp_path / 'empty.txt'
+    empty.write_text('\n')
+    broken = tmp_path / 'broken.mp4'
+    broken.write_bytes(b'\x00' * 4000)
+    unreadable = tmp_path / 'unreadable.txt'
+    unreadable.write_text('%s 16 0\nmissing.mp4 16 1\n' % broken)
+    for calib_list, messages in [(empty, ['empty.txt lists no videos']),
+                                 (tmp_path / 'absent.txt', ['absent.txt does not exist']),
+                                 (unreadable, ['none of the 2 videos', 'unreadable.txt',
+                                               'broken.mp4', 'missing.mp4'])]:
+        run = _run('quantize', '--calib-list', str(calib_list), '--data-root', str(tmp_path),
+                   *common)
+        assert run.returncode == 2 and 'Traceback' not in run.stderr, run.stderr
+        for message in messages:
+            assert message in run.stderr
+    assert not (tmp_path / 'int8').exists()
