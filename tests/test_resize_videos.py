@@ -115,23 +115,49 @@ def test_resize_real_videos(sources, tmp_path):
         == []
 
 
+def blocking_ffmpeg(folder, blocked_output):
+    """An ffmpeg to name in ``IMAGEIO_FFMPEG_EXE`` (imageio-ffmpeg's own setting, read by
+    the ``get_ffmpeg_exe`` that :func:`~gluon_dfb.data.resize.encode_command` calls): the
+    real one, except that once it has written ``blocked_output`` it creates the file
+    ``arrived`` and waits to be killed, before the script can check and rename that
+    output. Returns (the wrapper's path, the path of ``arrived``)."""
+    arrived = folder / 'arrived'
+    wrapper = folder / 'ffmpeg'
+    wrapper.write_text('#!/bin/sh\n'
+                       '"%s" "$@" || exit $?\n'
+                       'case "$*" in *"%s"*) touch "%s"; exec sleep 3600;; esac\n'
+                       % (FFMPEG, blocked_output, arrived))
+    wrapper.chmod(0o755)
+    return str(wrapper), arrived
+
+
 def test_interrupted_run_resumes_without_redoing_complete_outputs(sources, tmp_path):
     names = ['h264/carphone.mp4', 'h264/bigbuckbunny.mp4', 'vp9/bikes.webm']
     list_file = write_list(tmp_path / 'l.txt', names)
     out_root = tmp_path / 'out'
     args = ('resize', list_file, '--data-root', str(sources), '--out-root', str(out_root),
-            '--short-side', '128', '--workers', '1')
+            '--short-side', '128', '--workers', '1')  # one worker: the list's order
     first = out_root / 'h264' / 'carphone.mp4'
-    job = subprocess.Popen([sys.executable, SCRIPT] + list(args), start_new_session=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 300
-        while not first.exists() and job.poll() is None and time.time() < deadline:
-            time.sleep(0.01)
-    finally:
-        os.killpg(job.pid, signal.SIGKILL)  # the script, its pool and their ffmpeg
-        job.wait()
-    assert first.exists() and not (out_root / 'h264' / 'bigbuckbunny.mp4').exists()
+    second = out_root / 'h264' / 'bigbuckbunny.mp4'
+    # killed at a known point, not after a guessed time: the second video's ffmpeg has
+    # written its partial output and waits, so the first is complete and renamed
+    wrapper, arrived = blocking_ffmpeg(tmp_path, 'bigbuckbunny.mp4.part')
+    log = tmp_path / 'killed_run.log'
+    with log.open('w') as stderr:
+        job = subprocess.Popen([sys.executable, SCRIPT] + list(args), start_new_session=True,
+                               env=dict(os.environ, IMAGEIO_FFMPEG_EXE=wrapper),
+                               stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            deadline = time.time() + 600  # a hang guard only
+            while not arrived.exists() and job.poll() is None and time.time() < deadline:
+                time.sleep(0.05)
+        finally:
+            os.killpg(job.pid, signal.SIGKILL)  # the script, its pool and their ffmpeg
+            job.wait()
+    assert arrived.exists(), log.read_text()
+    partial_second = out_root / 'h264' / 'bigbuckbunny.mp4.part'
+    assert first.exists() and partial_second.exists() and not second.exists()
+    # the second's partial output decodes in full; only the rename makes an output complete
     # a partial output of the last video left by a crash: half of a valid file
     partial = out_root / 'vp9' / 'bikes.mp4.part'
     partial.parent.mkdir(parents=True)
@@ -150,7 +176,7 @@ def test_interrupted_run_resumes_without_redoing_complete_outputs(sources, tmp_p
         output, _ = frames_of(str(out_root / path))
         assert len(output) == num_frames and min(output.shape[1:3]) == 128
         assert abs(num_frames - len(decord.VideoReader(str(sources / name)))) <= 1
-    assert not partial.exists()
+    assert not partial.exists() and not partial_second.exists()
 
 
 def test_the_outputs_must_not_replace_the_sources(sources, tmp_path):
