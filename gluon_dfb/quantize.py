@@ -26,10 +26,11 @@ from .data.video_list import read_video_list
 from .engine.options import test_protocol
 from .errors import BadInputError, MissingFileError, run_command
 from .export import export_onnx, export_symbol
+from .models import HEADS
 from .zoo import get_model
 
-__all__ = ['MODEL_FILE', 'REPORT_FILE', 'calibration_views', 'quantize', 'operator_precision',
-           'Int8Runner', 'main']
+__all__ = ['MODEL_FILE', 'REPORT_FILE', 'calibration_views', 'spread_views', 'quantize',
+           'operator_precision', 'Int8Runner', 'main']
 
 MODEL_FILE, REPORT_FILE = 'model.int8.onnx', 'quantization.json'
 #: Views of a video used for calibration, evenly spread over its views.
@@ -42,7 +43,7 @@ PASS_THROUGH = ('MaxPool', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flat
 def calibration_views(list_file, protocol, root='', short_side=256, videos=16):
     """Read the calibration videos of a list: up to ``videos`` readable ones, in a fixed
     shuffled order (lists are often sorted by class), each as up to
-    ``VIEWS_PER_VIDEO`` of its protocol views.
+    ``VIEWS_PER_VIDEO`` of its protocol views (:func:`spread_views`).
 
     Returns
     -------
@@ -86,11 +87,16 @@ def calibration_views(list_file, protocol, root='', short_side=256, videos=16):
                     return
                 video = read(path)
             found['used'].append(path)
-            chosen = np.unique(np.linspace(0, len(video) - 1, VIEWS_PER_VIDEO).round())
-            for i in chosen.astype(int):
-                yield video[i:i + 1]
+            yield from spread_views(video)
             video = None
     return shape, views(), found
+
+
+def spread_views(views):
+    """Up to ``VIEWS_PER_VIDEO`` of a video's views, evenly spread over them (the
+    protocols order views by time or by crop), as arrays of one view each."""
+    chosen = np.unique(np.linspace(0, len(views) - 1, VIEWS_PER_VIDEO).round()).astype(int)
+    return [views[i:i + 1] for i in chosen]
 
 
 def quantize(net, view_shape, views, out):
@@ -183,7 +189,7 @@ class Int8Runner(object):
     Parameters
     ----------
     folder : str
-        The output folder of ``python -m gluon_dfb.quantize``.
+        The output folder of ``python -m gluon_dfb.quantize`` (or of :func:`quantize`).
 
     Raises
     ------
@@ -195,15 +201,14 @@ class Int8Runner(object):
 
     def __init__(self, folder):
         import onnxruntime
-        report = os.path.join(folder, REPORT_FILE)
-        if not os.path.isfile(report) or not os.path.isfile(os.path.join(folder, MODEL_FILE)):
-            raise MissingFileError('%s holds no INT8 model (%s and %s, written by python -m '
-                                   'gluon_dfb.quantize)' % (folder, MODEL_FILE, REPORT_FILE))
-        with open(report) as f:
-            self.report = json.load(f)
-        self.folder, self.view_shape = folder, tuple(self.report['view_shape'])
-        self.session = onnxruntime.InferenceSession(os.path.join(folder, MODEL_FILE),
+        model_file = os.path.join(folder, MODEL_FILE)
+        if not os.path.isfile(model_file):
+            raise MissingFileError('%s holds no INT8 model (%s, written by python -m '
+                                   'gluon_dfb.quantize)' % (folder, MODEL_FILE))
+        self.folder = folder
+        self.session = onnxruntime.InferenceSession(model_file,
                                                     providers=['CPUExecutionProvider'])
+        self.view_shape = tuple(self.session.get_inputs()[0].shape[1:])
 
     def __call__(self, x):
         if tuple(x.shape[1:]) != self.view_shape:
@@ -223,7 +228,7 @@ def main(argv=None):
     parser.add_argument('--model', required=True)
     parser.add_argument('--params', required=True, help='trained .params file')
     parser.add_argument('--num-classes', type=int)
-    parser.add_argument('--head')
+    parser.add_argument('--head', choices=sorted(HEADS), help="overrides the model name's head")
     parser.add_argument('--calib-list', required=True,
                         help='list file (path num_frames label) of calibration videos')
     parser.add_argument('--data-root', default='', help='folder the list paths are relative to')

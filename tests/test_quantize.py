@@ -167,6 +167,9 @@ def test_int8_model_refuses_views_of_another_shape(embedded, tmp_path):
     refused = _run('predict', video, '--int8', out, '--input-size', '48', *common)
     assert refused.returncode == 2 and 'Traceback' not in refused.stderr
     assert 'takes views of shape 3x64x64' in refused.stderr and out in refused.stderr
+    missing = _run('predict', video, '--int8', str(tmp_path), '--input-size', str(SIZE), *common)
+    assert missing.returncode == 2 and 'Traceback' not in missing.stderr
+    assert '%s holds no INT8 model' % tmp_path in missing.stderr
 
 
 def test_bad_calibration_lists_are_named(embedded, tmp_path):
