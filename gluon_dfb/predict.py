@@ -3,11 +3,17 @@
     python -m gluon_dfb.predict VIDEO|FOLDER|GLOB [...] --model NAME [--params FILE]
         [--classes FILE] [--protocol {1clip,3d-10clip,2d-20x10}] [--topk 5] [--json]
         [--explain OUT_DIR] [--engine {onnxruntime,mxnet}]
+    python -m gluon_dfb.predict VIDEO --model NAME [...] [--window SECONDS]
+        [--stride SECONDS] [--timeline OUT_PREFIX]
 
 Prints the top-k classes with probabilities per video (or JSON); a video that cannot be
 read is reported and the others go on; the exit status is 1 if any failed. The network
 runs in onnxruntime when it is installed (3.4x faster than MXNet on CPU, see
 ``benchmarks/RESULTS.md``), otherwise in MXNet.
+
+With ``--window``, ``--stride`` or ``--timeline``, one video of any length is scored
+window by window (:mod:`gluon_dfb.timeline`) and the top-k of every window printed;
+``--timeline`` also writes ``OUT_PREFIX.json`` and ``OUT_PREFIX.png``.
 """
 import argparse
 import glob
@@ -16,20 +22,22 @@ import os
 import sys
 
 import mxnet as mx
-import numpy as np
 from tqdm import tqdm
 
 from .analysis.filter_boxes import explain_video
 from .data import TEST_PROTOCOLS, VideoReadError, evaluation_protocol, read_views
+from .data.decode import OpenVideo
 from .data.prepare import VIDEO_EXTENSIONS
-from .engine.evaluate import video_probabilities
+from .engine.evaluate import top_classes, video_probabilities
 from .engine.options import test_protocol
 from .errors import BadInputError, run_command
 from .onnx_runner import ENGINES, OnnxRunner, default_engine
+from .outputs import written_together
 from .quantize import Int8Runner
+from .timeline import Timeline, default_window, score_windows, window_bounds
 from .zoo import get_model
 
-__all__ = ['expand_videos', 'main']
+__all__ = ['expand_videos', 'predict_timeline', 'main']
 
 
 def expand_videos(items):
@@ -48,6 +56,60 @@ def expand_videos(items):
         raise BadInputError('no videos found in %s (folders are searched for %s files)' % (
             ', '.join(items), ', '.join(VIDEO_EXTENSIONS)))
     return videos
+
+
+def predict_timeline(args, path, scorer, classes, engine):
+    """Score one video window by window with the '1clip' protocol, print its timeline (or
+    its JSON), and write ``--timeline``, all or nothing.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        :func:`main`'s options.
+    path : str
+        The video.
+    scorer : callable
+        What scores the views (the network, an :class:`~gluon_dfb.onnx_runner.OnnxRunner` or
+        an :class:`~gluon_dfb.quantize.Int8Runner`).
+    classes : list of str
+    engine : str
+        The scorer's name, for the JSON.
+
+    Raises
+    ------
+    gluon_dfb.data.VideoReadError
+        The video cannot be read, even part-way; nothing is left at the outputs.
+    BadInputError
+        ``--stride`` longer than the window.
+    """
+    arch, video = args.model.split('_')[0], OpenVideo(path)
+    window = args.window or default_window(arch, video.fps, args.num_segments,
+                                           args.new_length, args.new_step)
+    window, stride = (max(1, int(round(seconds * video.fps)))
+                      for seconds in (window, args.stride or window))
+    if stride > window:
+        raise BadInputError('--stride %g s is longer than the window, %g s: frames between '
+                            'windows would go unseen' % (args.stride, window / video.fps))
+    protocol = evaluation_protocol('1clip', arch, num_segments=args.num_segments,
+                                   new_length=args.new_length, new_step=args.new_step,
+                                   size=args.input_size)
+    prefix = [args.timeline + '.json', args.timeline + '.png'] if args.timeline else []
+    with written_together(prefix) as partial:
+        windows = score_windows(video, protocol, scorer, args.short_side, window, stride)
+        timeline = Timeline(tqdm(windows, desc='windows', total=len(window_bounds(
+            video.num_frames, window, stride))), video, window, stride, classes, args.topk)
+        about = {'model': args.model, 'protocol': '1clip', 'engine': engine}
+        if args.timeline:
+            timeline.save(partial[0], partial[1], **about)
+    if args.json:
+        print(json.dumps(timeline.document(**about), indent=1))
+    for row in ([] if args.json else timeline.rows):
+        print('%s %.2f-%.2f s: %s' % (path, row['start'], row['end'], describe_top(row['top'])))
+
+
+def describe_top(top):
+    """``'class probability, ...'`` of :func:`~gluon_dfb.engine.evaluate.top_classes`."""
+    return ', '.join('%s %.3f' % (t['class'], t['probability']) for t in top)
 
 
 def main(argv=None):
@@ -75,8 +137,23 @@ def main(argv=None):
     parser.add_argument('--int8', metavar='DIR',
                         help='run the INT8 model that python -m gluon_dfb.quantize wrote in DIR '
                              '(onnxruntime; views of its calibration view shape only)')
+    parser.add_argument('--window', type=float, metavar='SECONDS',
+                        help='score one video window by window with the 1clip protocol; '
+                             'default: the model\'s clip span (I3D: new_length x new_step '
+                             'frames; TSN: one second per segment)')
+    parser.add_argument('--stride', type=float, metavar='SECONDS',
+                        help='between window starts (at most --window); default: --window')
+    parser.add_argument('--timeline', metavar='OUT_PREFIX',
+                        help='write the windows\' top-k and the arg-max segments to '
+                             'OUT_PREFIX.json, their probabilities over time to .png')
     args = parser.parse_args(argv)
+    sliding = any(v is not None for v in (args.window, args.stride, args.timeline))
     videos = expand_videos(args.videos)
+    if sliding and (len(videos) != 1 or args.explain or args.protocol not in (None, '1clip')):
+        parser.error('--window, --stride and --timeline take one video, scored with the '
+                     '1clip protocol, and no --explain')
+    if min(args.window or 1, args.stride or 1) <= 0:
+        parser.error('--window and --stride must be positive')
     engine = args.engine or default_engine()
     if engine == 'mxnet' and not args.engine:
         print('onnxruntime is not installed: predicting with MXNet (slower)',
@@ -93,6 +170,13 @@ def main(argv=None):
         scorer, engine = Int8Runner(args.int8), 'onnxruntime-int8'
     classes = (open(args.classes).read().splitlines() if args.classes else
                net.classes or [str(i) for i in range(net.nclass)])
+    if sliding:
+        try:
+            predict_timeline(args, videos[0], scorer, classes, engine)
+        except VideoReadError as err:
+            print('cannot read %s' % err, file=sys.stderr)
+            return 1
+        return 0
     arch = args.model.split('_')[0]
     protocol_name, protocol = test_protocol(args, arch, net.entry['test_protocol'])
     one_view = evaluation_protocol('1clip', arch, num_segments=8, new_length=args.new_length,
@@ -107,23 +191,20 @@ def main(argv=None):
             results.append({'video': path, 'error': err.reason})
             continue
         probabilities = video_probabilities(scorer, views, mx.cpu(), args.view_batch)
-        top = np.argsort(-probabilities)[:args.topk]
         entry = {'video': path, 'protocol': protocol_name, 'engine': engine,
                  'probabilities': probabilities.tolist(),
-                 'top': [{'class': classes[i], 'index': int(i),
-                          'probability': float(probabilities[i])} for i in top]}
+                 'top': top_classes(probabilities, classes, args.topk)}
         if args.explain:
             os.makedirs(args.explain, exist_ok=True)
             out = os.path.join(args.explain, os.path.splitext(os.path.basename(path))[0]
                                + '_filters.png')
-            explain_video(net, path, int(top[0]), out, '%s: filters of "%s"' % (
-                os.path.basename(path), classes[top[0]]), one_view, args.input_size,
+            explain_video(net, path, entry['top'][0]['index'], out, '%s: filters of "%s"' % (
+                os.path.basename(path), entry['top'][0]['class']), one_view, args.input_size,
                 args.short_side)
             entry['explanation'] = out
         results.append(entry)
         if not args.json:
-            print('%s (%s): %s' % (path, protocol_name, ', '.join(
-                '%s %.3f' % (t['class'], t['probability']) for t in entry['top'])))
+            print('%s (%s): %s' % (path, protocol_name, describe_top(entry['top'])))
     if args.json:
         print(json.dumps(results, indent=1))
     if failed:

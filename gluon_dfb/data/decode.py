@@ -8,7 +8,8 @@ import numpy as np
 from ..errors import UserError
 from .transforms import resize, resized_shape
 
-__all__ = ['VideoReadError', 'read_video_frames', 'read_folder_frames', 'probe_video']
+__all__ = ['VideoReadError', 'OpenVideo', 'read_video_frames', 'read_folder_frames',
+           'probe_video']
 
 DECORD_ERRORS = (decord.DECORDError, RuntimeError)  # decord raises both
 
@@ -31,6 +32,65 @@ class VideoReadError(UserError, RuntimeError):
         self.path, self.reason, self.kind = path, reason, kind
 
 
+class OpenVideo(object):
+    """A video file opened once, to decode chosen frames of it again and again: one
+    decoder, kept between reads, so that reading a long video window by window moves
+    forward through it instead of re-opening and re-seeking it.
+
+    Parameters
+    ----------
+    path : str
+        The video file; :class:`VideoReadError` if it is missing, empty, cannot be opened
+        or has no frames.
+
+    Attributes
+    ----------
+    path : str
+    num_frames : int
+        The frames decord finds in the file.
+    fps : float
+        Its average frame rate.
+    """
+
+    def __init__(self, path):
+        if not os.path.isfile(path):
+            raise VideoReadError(path, 'no such file', 'missing')
+        if os.path.getsize(path) == 0:
+            raise VideoReadError(path, 'empty file', 'empty')
+        try:
+            # one decoder thread: decord 0.6.0's threaded decoder fails on VP9 streams
+            self.reader = decord.VideoReader(path, num_threads=1)
+            self.num_frames = len(self.reader)
+            self.fps = self.reader.get_avg_fps()
+        except DECORD_ERRORS as err:
+            raise VideoReadError(path, 'decord cannot open it (%s)' % _first_line(err)) from None
+        if self.num_frames == 0:
+            raise VideoReadError(path, 'no decodable frames')
+        self.path = path
+
+    def read(self, indices, short_side):
+        """Decode frames ``indices`` (an int array of any shape), resized so that the short
+        side is ``short_side`` (never upscaled; None: at their size).
+
+        Returns
+        -------
+        numpy.ndarray
+            uint8 ``indices.shape + (H, W, 3)``.
+        """
+        indices = np.asarray(indices)
+        wanted = np.unique(indices)  # sorted: one pass of seeking and decoding
+        try:
+            frames = self.reader.get_batch(wanted.tolist()).asnumpy()
+        except DECORD_ERRORS as err:
+            raise VideoReadError(self.path, 'decord cannot decode frames %d..%d of %d (%s)' % (
+                wanted[0], wanted[-1], self.num_frames, _first_line(err)), 'truncated') from None
+        if frames.shape[0] != len(wanted):
+            raise VideoReadError(self.path, 'decoded %d of %d frames' % (
+                frames.shape[0], len(wanted)), 'truncated')
+        frames = resize(frames, *resized_shape(frames.shape[1], frames.shape[2], short_side))
+        return frames[np.searchsorted(wanted, indices)]
+
+
 def read_video_frames(path, index_fn, short_side):
     """Decode the frames ``index_fn(num_frames)`` of a video file, resized so that the
     short side is ``short_side``.
@@ -50,30 +110,8 @@ def read_video_frames(path, index_fn, short_side):
     numpy.ndarray
         uint8 ``index.shape + (H, W, 3)``.
     """
-    if not os.path.isfile(path):
-        raise VideoReadError(path, 'no such file', 'missing')
-    if os.path.getsize(path) == 0:
-        raise VideoReadError(path, 'empty file', 'empty')
-    try:
-        # one decoder thread: decord 0.6.0's threaded decoder fails on VP9 streams
-        reader = decord.VideoReader(path, num_threads=1)
-        num_frames = len(reader)
-    except DECORD_ERRORS as err:
-        raise VideoReadError(path, 'decord cannot open it (%s)' % _first_line(err)) from None
-    if num_frames == 0:
-        raise VideoReadError(path, 'no decodable frames')
-    indices = np.asarray(index_fn(num_frames))
-    wanted = np.unique(indices)  # sorted: one pass of seeking and decoding
-    try:
-        frames = reader.get_batch(wanted.tolist()).asnumpy()
-    except DECORD_ERRORS as err:
-        raise VideoReadError(path, 'decord cannot decode frames %d..%d of %d (%s)' % (
-            wanted[0], wanted[-1], num_frames, _first_line(err)), 'truncated') from None
-    if frames.shape[0] != len(wanted):
-        raise VideoReadError(path, 'decoded %d of %d frames' % (frames.shape[0], len(wanted)),
-                             'truncated')
-    frames = resize(frames, *resized_shape(frames.shape[1], frames.shape[2], short_side))
-    return frames[np.searchsorted(wanted, indices)]
+    video = OpenVideo(path)
+    return video.read(index_fn(video.num_frames), short_side)
 
 
 def _first_line(err):

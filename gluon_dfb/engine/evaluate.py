@@ -10,7 +10,8 @@ from ..data import VideoDataset, VideoReadError, evaluation_protocol
 from ..errors import BadInputError
 from ..zoo import get_model
 
-__all__ = ['video_probabilities', 'evaluate_list', 'save_predictions', 'load_predictions']
+__all__ = ['video_probabilities', 'top_classes', 'evaluate_list', 'save_predictions',
+           'load_predictions']
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,26 @@ def video_probabilities(net, views, ctx=mx.cpu(), view_batch=0):
     logits = [net(mx.nd.array(views[i:i + step], ctx=ctx)).astype('float32')
               for i in range(0, len(views), step)]
     return mx.nd.softmax(mx.nd.concat(*logits, dim=0), axis=1).mean(axis=0).asnumpy()
+
+
+def top_classes(probabilities, classes, k):
+    """The ``k`` most probable classes, most probable first.
+
+    Parameters
+    ----------
+    probabilities : numpy.ndarray
+        ``(C,)``, e.g. from :func:`video_probabilities`.
+    classes : list of str
+        The class names.
+    k : int
+
+    Returns
+    -------
+    list of dict
+        ``{'class': name, 'index': i, 'probability': p}`` each.
+    """
+    return [{'class': classes[i], 'index': int(i), 'probability': float(probabilities[i])}
+            for i in np.argsort(-probabilities)[:k]]
 
 
 def evaluate_list(args):
