@@ -4,16 +4,17 @@
         [--classes FILE] [--protocol {1clip,3d-10clip,2d-20x10}] [--topk 5] [--json]
         [--explain OUT_DIR] [--engine {onnxruntime,mxnet}]
     python -m gluon_dfb.predict VIDEO --model NAME [...] [--window SECONDS]
-        [--stride SECONDS] [--timeline OUT_PREFIX]
+        [--stride SECONDS] [--timeline OUT_PREFIX] [--annotate OUT.mp4] [--crf 18]
 
 Prints the top-k classes with probabilities per video (or JSON); a video that cannot be
 read is reported and the others go on; the exit status is 1 if any failed. The network
 runs in onnxruntime when it is installed (3.4x faster than MXNet on CPU, see
 ``benchmarks/RESULTS.md``), otherwise in MXNet.
 
-With ``--window``, ``--stride`` or ``--timeline``, one video of any length is scored
-window by window (:mod:`gluon_dfb.timeline`) and the top-k of every window printed;
-``--timeline`` also writes ``OUT_PREFIX.json`` and ``OUT_PREFIX.png``.
+With ``--window``, ``--stride``, ``--timeline`` or ``--annotate``, one video of any length
+is scored window by window (:mod:`gluon_dfb.timeline`) and the top-k of every window
+printed; ``--timeline`` also writes ``OUT_PREFIX.json`` and ``OUT_PREFIX.png``,
+``--annotate`` the video drawn (:mod:`gluon_dfb.annotate`).
 """
 import argparse
 import glob
@@ -25,6 +26,7 @@ import mxnet as mx
 from tqdm import tqdm
 
 from .analysis.filter_boxes import explain_video
+from .annotate import annotate_windows
 from .data import TEST_PROTOCOLS, VideoReadError, evaluation_protocol, read_views
 from .data.decode import OpenVideo
 from .data.prepare import VIDEO_EXTENSIONS
@@ -58,9 +60,9 @@ def expand_videos(items):
     return videos
 
 
-def predict_timeline(args, path, scorer, classes, engine):
+def predict_timeline(args, path, net, scorer, classes, engine):
     """Score one video window by window with the '1clip' protocol, print its timeline (or
-    its JSON), and write ``--timeline``, all or nothing.
+    its JSON), and write ``--timeline`` and ``--annotate``, all or nothing.
 
     Parameters
     ----------
@@ -68,8 +70,10 @@ def predict_timeline(args, path, scorer, classes, engine):
         :func:`main`'s options.
     path : str
         The video.
+    net : Recognizer
+        The network (for ``--annotate``: where its filters fire).
     scorer : callable
-        What scores the views (the network, an :class:`~gluon_dfb.onnx_runner.OnnxRunner` or
+        What scores the views (``net``, an :class:`~gluon_dfb.onnx_runner.OnnxRunner` or
         an :class:`~gluon_dfb.quantize.Int8Runner`).
     classes : list of str
     engine : str
@@ -94,8 +98,11 @@ def predict_timeline(args, path, scorer, classes, engine):
                                    new_length=args.new_length, new_step=args.new_step,
                                    size=args.input_size)
     prefix = [args.timeline + '.json', args.timeline + '.png'] if args.timeline else []
-    with written_together(prefix) as partial:
+    with written_together(prefix + ([args.annotate] if args.annotate else [])) as partial:
         windows = score_windows(video, protocol, scorer, args.short_side, window, stride)
+        if args.annotate:
+            windows = annotate_windows(windows, net, video, partial[-1], classes, args.topk,
+                                       args.short_side, args.input_size, args.crf)
         timeline = Timeline(tqdm(windows, desc='windows', total=len(window_bounds(
             video.num_frames, window, stride))), video, window, stride, classes, args.topk)
         about = {'model': args.model, 'protocol': '1clip', 'engine': engine}
@@ -146,12 +153,18 @@ def main(argv=None):
     parser.add_argument('--timeline', metavar='OUT_PREFIX',
                         help='write the windows\' top-k and the arg-max segments to '
                              'OUT_PREFIX.json, their probabilities over time to .png')
+    parser.add_argument('--annotate', metavar='OUT.mp4',
+                        help='write the video with each window\'s top-k and the boxes where '
+                             'its top class\'s filters fire')
+    parser.add_argument('--crf', type=int, default=18,
+                        help='H.264 quality of --annotate: 0 lossless .. 51 worst')
     args = parser.parse_args(argv)
-    sliding = any(v is not None for v in (args.window, args.stride, args.timeline))
+    sliding = any(v is not None for v in (args.window, args.stride, args.timeline,
+                                          args.annotate))
     videos = expand_videos(args.videos)
     if sliding and (len(videos) != 1 or args.explain or args.protocol not in (None, '1clip')):
-        parser.error('--window, --stride and --timeline take one video, scored with the '
-                     '1clip protocol, and no --explain')
+        parser.error('--window, --stride, --timeline and --annotate take one video, scored '
+                     'with the 1clip protocol, and no --explain')
     if min(args.window or 1, args.stride or 1) <= 0:
         parser.error('--window and --stride must be positive')
     engine = args.engine or default_engine()
@@ -161,9 +174,9 @@ def main(argv=None):
 
     net = get_model(args.model, nclass=args.num_classes, num_segments=1,
                     pretrained=args.params or True)
-    if args.explain and net.filter_bank is None:
-        parser.error('--explain draws where the filter bank fires: the %s head has none'
-                     % net.head_name)
+    if (args.explain or args.annotate) and net.filter_bank is None:
+        parser.error('--explain and --annotate draw where the filter bank fires: the %s '
+                     'head has none' % net.head_name)
     net.hybridize(static_alloc=True)
     scorer = OnnxRunner(net) if engine == 'onnxruntime' else net
     if args.int8:
@@ -172,7 +185,7 @@ def main(argv=None):
                net.classes or [str(i) for i in range(net.nclass)])
     if sliding:
         try:
-            predict_timeline(args, videos[0], scorer, classes, engine)
+            predict_timeline(args, videos[0], net, scorer, classes, engine)
         except VideoReadError as err:
             print('cannot read %s' % err, file=sys.stderr)
             return 1

@@ -66,11 +66,14 @@ class Window(object):
         uint8 ``(F, size, size, 3)``: those frames as the network saw them.
     probabilities : numpy.ndarray
         ``(C,)``, the mean over the protocol's views of softmax(z_comb).
+    evidence : list of dict or None
+        Set by :func:`gluon_dfb.annotate.annotate_windows`.
     """
 
     def __init__(self, start, end, part, indices, crop, probabilities):
         self.start, self.end, self.part = start, end, part
         self.indices, self.crop, self.probabilities = indices, crop, probabilities
+        self.evidence = None
 
 
 def score_windows(video, protocol, scorer, short_side, window, stride):
@@ -106,11 +109,14 @@ def score_windows(video, protocol, scorer, short_side, window, stride):
 
 def timeline_row(window, fps, classes, topk):
     """A window as one row of the timeline: ``start`` and ``end`` in seconds, its
-    ``frames`` ``[start, end)`` and its ``top`` classes (as :func:`top_classes` gives
-    them)."""
-    return {'start': window.start / fps, 'end': window.end / fps,
-            'frames': [window.start, window.end],
-            'top': top_classes(window.probabilities, classes, topk)}
+    ``frames`` ``[start, end)``, its ``top`` classes (as :func:`top_classes` gives them)
+    and, if it was annotated, the ``evidence``."""
+    row = {'start': window.start / fps, 'end': window.end / fps,
+           'frames': [window.start, window.end],
+           'top': top_classes(window.probabilities, classes, topk)}
+    if window.evidence is not None:
+        row['evidence'] = window.evidence
+    return row
 
 
 def argmax_segments(parts, probabilities, fps, classes):

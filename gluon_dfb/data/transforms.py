@@ -4,8 +4,8 @@ flips in training; centre, ten or no crops at test)."""
 import cv2
 import numpy as np
 
-__all__ = ['resized_shape', 'resize', 'multiscale_crop', 'centre_crop', 'ten_crops',
-           'normalize', 'MEAN', 'STD']
+__all__ = ['resized_shape', 'resize', 'multiscale_crop', 'centre_crop_place', 'centre_crop',
+           'ten_crops', 'normalize', 'MEAN', 'STD']
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -52,21 +52,38 @@ def _crop(clip, top, left, size):
     return clip[:, top:top + size, left:left + size]
 
 
+def at_least_shape(height, width, size):
+    """The ``(height, width)`` that :func:`at_least` gives a ``height`` x ``width`` frame."""
+    short = min(height, width)
+    if short >= size:
+        return height, width
+    return (max(size, int(round(height * size / short))),
+            max(size, int(round(width * size / short))))
+
+
 def at_least(clip, size):
     """``clip`` upscaled so that its short side is ``size`` if it is shorter (the one
     case where frames are enlarged: a crop cannot be larger than the frame)."""
-    _, h, w, _ = clip.shape
-    if min(h, w) >= size:
-        return clip
-    return resize(clip, max(size, int(round(h * size / min(h, w)))),
-                  max(size, int(round(w * size / min(h, w)))))
+    return resize(clip, *at_least_shape(clip.shape[1], clip.shape[2], size))
+
+
+def centre_crop_place(height, width, size):
+    """Where :func:`centre_crop` takes its crop from a ``height`` x ``width`` frame.
+
+    Returns
+    -------
+    (int, int, int, int)
+        The frame's size after :func:`at_least`, ``(h, w)``, and the crop's top-left corner
+        in it, ``(top, left)``.
+    """
+    h, w = at_least_shape(height, width, size)
+    return h, w, (h - size) // 2, (w - size) // 2
 
 
 def centre_crop(clip, size):
     """The centred ``size`` x ``size`` crop; (F, size, size, 3)."""
-    clip = at_least(clip, size)
-    _, h, w, _ = clip.shape
-    return _crop(clip, (h - size) // 2, (w - size) // 2, size)
+    h, w, top, left = centre_crop_place(clip.shape[1], clip.shape[2], size)
+    return _crop(resize(clip, h, w), top, left, size)
 
 
 def ten_crops(clip, size):
