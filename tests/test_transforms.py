@@ -93,6 +93,20 @@ def test_normalize_matches_numpy(clip):
     assert out.dtype == np.float32
 
 
+def test_normalize_is_the_float32_arithmetic_bit_for_bit():
+    rng = np.random.RandomState(0)  # every value in every channel, (4, 8, 8, 3)
+    last = np.stack([rng.permutation(256).astype(np.uint8).reshape(4, 8, 8) for _ in 'rgb'], -1)
+    expected = np.multiply(last, 1.0 / (255.0 * STD), dtype=np.float32) - MEAN / STD
+    for views, channel_axis, want in (
+            (last, -1, expected),
+            (last[:, ::-1], -1, expected[:, ::-1]),  # not contiguous
+            (last.transpose(0, 3, 1, 2), 1, expected.transpose(0, 3, 1, 2)),
+            (last[None].transpose(0, 4, 1, 2, 3), 1, expected[None].transpose(0, 4, 1, 2, 3))):
+        out = normalize(views, channel_axis=channel_axis)
+        assert out.dtype == np.float32 and out.shape == want.shape
+        np.testing.assert_array_equal(out.view(np.uint32), want.view(np.uint32))
+
+
 def test_evaluation_protocol_views(clip):
     rng = np.random.RandomState(0)
     two_d = evaluation_protocol('2d-20x10', 'tsn')

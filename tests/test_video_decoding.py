@@ -28,17 +28,19 @@ def test_sampled_frames_equal_decord_frames(name, real_videos):
     path = real_videos[name]
     reference = decord.VideoReader(path)
     n = len(reference)
-    indices = np.array([[n - 1, 0, n // 2], [3, 3, n // 3]])  # unsorted, repeated
-    got = read_video_frames(path, lambda num: indices if num == n else None, 128)
-    decoded = sequential_frames(path, set(indices.ravel().tolist()))
+    unsorted = np.array([[n - 1, 0, n // 2], [3, 3, n // 3]])  # repeated too
+    clip = np.arange(n // 4, n, 2)[None]  # each frame once, in order, across keyframes
+    decoded = sequential_frames(path, set(np.concatenate([unsorted.ravel(), clip[0]])))
     h, w = resized_shape(*decoded[0].shape[:2], 128)
-    assert got.shape == (2, 3, h, w, 3)
-    for view, row in zip(got, indices):
-        for frame, i in zip(view, row):
-            expected = decoded[int(i)]
-            if expected.shape[:2] != (h, w):
-                expected = cv2.resize(expected, (w, h), interpolation=cv2.INTER_LINEAR)
-            np.testing.assert_array_equal(frame, expected)
+    for indices in (unsorted, clip):
+        got = read_video_frames(path, lambda num: indices if num == n else None, 128)
+        assert got.shape == indices.shape + (h, w, 3)
+        for view, row in zip(got, indices):
+            for frame, i in zip(view, row):
+                expected = decoded[int(i)]
+                if expected.shape[:2] != (h, w):
+                    expected = cv2.resize(expected, (w, h), interpolation=cv2.INTER_LINEAR)
+                np.testing.assert_array_equal(frame, expected)
 
 
 def test_dataset_gives_the_protocol_views_of_real_videos(real_videos, tmp_path):

@@ -6,7 +6,7 @@ import decord
 import numpy as np
 
 from ..errors import UserError
-from .transforms import resize, resized_shape
+from .transforms import resize, resize_frame, resized_shape
 
 __all__ = ['VideoReadError', 'OpenVideo', 'read_video_frames', 'read_folder_frames',
            'probe_video']
@@ -79,16 +79,42 @@ class OpenVideo(object):
         """
         indices = np.asarray(indices)
         wanted = np.unique(indices)  # sorted: one pass of seeking and decoding
-        try:
-            frames = self.reader.get_batch(wanted.tolist()).asnumpy()
-        except DECORD_ERRORS as err:
-            raise VideoReadError(self.path, 'decord cannot decode frames %d..%d of %d (%s)' % (
-                wanted[0], wanted[-1], self.num_frames, _first_line(err)), 'truncated') from None
-        if frames.shape[0] != len(wanted):
-            raise VideoReadError(self.path, 'decoded %d of %d frames' % (
-                frames.shape[0], len(wanted)), 'truncated')
-        frames = resize(frames, *resized_shape(frames.shape[1], frames.shape[2], short_side))
+        frames = None
+        for k, index in enumerate(wanted.tolist()):
+            # get_batch's seeking and decoding, frame by frame, so that each frame is
+            # resized (or copied) straight from decord's memory: get_batch would copy it
+            # into its batch and asnumpy() the batch again
+            try:
+                self.reader.seek_accurate(index)
+                frame = np.from_dlpack(_DLPack(self.reader.next()))
+            except DECORD_ERRORS as err:
+                raise VideoReadError(self.path, 'decord cannot decode frames %d..%d of %d (%s)'
+                                     % (wanted[0], wanted[-1], self.num_frames,
+                                        _first_line(err)), 'truncated') from None
+            except StopIteration:
+                raise VideoReadError(self.path, 'decoded %d of %d frames' % (k, len(wanted)),
+                                     'truncated') from None
+            if frames is None:
+                height, width = resized_shape(frame.shape[0], frame.shape[1], short_side)
+                frames = np.empty((len(wanted), height, width, 3), np.uint8)
+            resize_frame(frame, frames[k])
+        if np.array_equal(indices.ravel(), wanted):  # each frame once, in order
+            return frames.reshape(indices.shape + frames.shape[1:])
         return frames[np.searchsorted(wanted, indices)]
+
+
+class _DLPack(object):
+    """A decord NDArray as ``numpy.from_dlpack`` takes it (decord 0.6.0 has only
+    ``to_dlpack``): numpy then reads decord's memory, no copy made."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __dlpack__(self, stream=None):
+        return self.array.to_dlpack()
+
+    def __dlpack_device__(self):
+        return 1, 0  # kDLCPU, device 0
 
 
 def read_video_frames(path, index_fn, short_side):

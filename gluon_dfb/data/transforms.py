@@ -4,8 +4,8 @@ flips in training; centre, ten or no crops at test)."""
 import cv2
 import numpy as np
 
-__all__ = ['resized_shape', 'resize', 'multiscale_crop', 'centre_crop_place', 'centre_crop',
-           'ten_crops', 'normalize', 'MEAN', 'STD']
+__all__ = ['resized_shape', 'resize', 'resize_frame', 'multiscale_crop', 'centre_crop_place',
+           'centre_crop', 'ten_crops', 'normalize', 'NORMALIZED', 'MEAN', 'STD']
 
 MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
@@ -28,8 +28,17 @@ def resize(clip, height, width):
         return clip
     out = np.empty((clip.shape[0], height, width, clip.shape[3]), clip.dtype)
     for frame, target in zip(clip, out):
-        cv2.resize(frame, (width, height), dst=target, interpolation=cv2.INTER_LINEAR)
+        resize_frame(frame, target)
     return out
+
+
+def resize_frame(frame, out):
+    """Write ``frame`` (H, W, 3) into ``out`` (h, w, 3), bilinearly resized with OpenCV
+    (copied if the sizes are equal)."""
+    if frame.shape == out.shape:
+        out[...] = frame
+    else:
+        cv2.resize(frame, (out.shape[1], out.shape[0]), dst=out, interpolation=cv2.INTER_LINEAR)
 
 
 def multiscale_crop(clip, size, rng, flip=True):
@@ -97,12 +106,30 @@ def ten_crops(clip, size):
     return np.concatenate([five, five[:, :, :, ::-1]])
 
 
+# NORMALIZED[c, v]: the value v (0..255) of channel c normalised, in float32 arithmetic:
+# float32(v) * float32(1 / (255 std[c])) - float32(mean[c] / std[c])
+NORMALIZED = np.multiply(np.arange(256, dtype=np.uint8), (1.0 / (255.0 * STD))[:, None],
+                         dtype=np.float32) - (MEAN / STD)[:, None]
+
+
 def normalize(views, channel_axis=-1):
-    """uint8 views -> float32 ImageNet-normalised, in one pass, keeping the layout;
-    ``channel_axis`` is where the RGB axis is."""
-    shape = [1] * views.ndim
-    shape[channel_axis] = 3
-    scale = (1.0 / (255.0 * STD)).reshape(shape)
-    out = np.multiply(views, scale, dtype=np.float32)
-    out -= (MEAN / STD).reshape(shape)
+    """uint8 views -> float32 ImageNet-normalised, keeping the layout; ``channel_axis``
+    is where the RGB axis is.
+
+    Each value is looked up in :data:`NORMALIZED` (``cv2.LUT``, one pass over each
+    channel's plane), which gives the float32 arithmetic's results bit for bit at a
+    fraction of its time.
+    """
+    views = np.ascontiguousarray(views)
+    out = np.empty(views.shape, np.float32)
+    axis = channel_axis % views.ndim
+    lead, trail = int(np.prod(views.shape[:axis])), int(np.prod(views.shape[axis + 1:]))
+    if trail == 1:  # channels last: one call with a 3-channel table
+        cv2.LUT(views.reshape(lead, 1, 3), np.ascontiguousarray(NORMALIZED.T)[None],
+                dst=out.reshape(lead, 1, 3))
+        return out
+    src, dst = views.reshape(lead, 3, 1, trail), out.reshape(lead, 3, 1, trail)
+    for i in range(lead):
+        for c in range(3):
+            cv2.LUT(src[i, c], NORMALIZED[c], dst=dst[i, c])
     return out
