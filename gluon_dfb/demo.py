@@ -74,7 +74,7 @@ def write_demo_report(out, rows, committed, seconds):
              'Fine-tuned from the proxy-pretrained trunk, each variant at the rate that the '
              'full ablation (`make ablation`) chose for it on the validation split; the '
              'validation split is not used here (no column). Recipe and data as in '
-             '`model_zoo/finegrained_ablation.md`.', '',
+             '`model_zoo/finegrained_ablation/report.md`.', '',
              '## This run (%d seeds)' % len(next(iter(rows.values()))), '']
     lines += chosen_table(rows)
     lines += [''] + gain_lines(rows)

@@ -35,7 +35,7 @@ DEFAULTS = dict(
     probe=dict(epochs=6, lr_steps=[4], frames=8),
     pretrain=dict(depth=18, input_size=32, steps=600),
     seeds=(0, 1, 2), lrs=(0.003, 0.01, 0.03),
-    probe_seeds=(0, 1, 2), probe_lrs=(0.003, 0.01, 0.03), widen=1,
+    probe_seeds=(0, 1, 2), probe_lrs=(0.003, 0.01, 0.03), widen=2,
     processes=2)
 
 
