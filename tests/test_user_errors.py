@@ -138,8 +138,8 @@ def test_explaining_a_head_without_filters(params):
     run = command('-m', 'gluon_dfb.predict', os.path.join(VIDEOS, 'bikes.mp4'), '--model',
                   'tsn_resnet18_gb_custom', '--num-classes', '2', '--params', params['gb'],
                   '--explain', 'pictures')
-    assert_user_error(run, r'--explain draws where the filter bank fires: the gb head has '
-                           r'none')
+    assert_user_error(run, r'--explain and --annotate draw where the filter bank fires: the '
+                           r'gb head has none')
 
 
 @pytest.mark.parametrize('argv,message', [
