@@ -36,7 +36,7 @@ ablation: $(STAMP)
 	$(PY) -m gluon_dfb.ablation --out ablation_out
 
 test: $(STAMP) $(HOROVOD)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --durations=15 tests
 
 clean:
 	rm -rf $(VENV) build *.egg-info

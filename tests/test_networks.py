@@ -118,14 +118,26 @@ def test_filter_responses_give_the_max_pooled_scores(rng):
 
 
 def test_every_registered_name_builds_and_runs():
+    """Every Kinetics-400 name and every ResNet-18 name runs a forward pass; the other
+    names differ from their Kinetics-400 twin in the number of classes only (a forward
+    pass of a deep network costs seconds of parameter initialisation): they build with
+    as many parameters as the twin and the class count asked for."""
     names = list_models()
     assert 'i3d_resnet50_dfb_kinetics400' in names and 'tsn_resnet50_dfb_kinetics400' in names
     assert len(names) == 2 * 5 * 2 * 3
-    for name in names:
+    twin_params = {}
+    for name in sorted(names, key=lambda n: not n.endswith('kinetics400')):
         nclass = 7 if name.endswith('custom') else None
         net = get_model(name, nclass=nclass)
-        shape = (3, 3, 32, 32) if name.startswith('tsn') else (1, 3, 4, 32, 32)
-        out = net(mx.nd.ones(shape)).asnumpy()  # waits: MXNet would queue all 60 builds
-        assert out.shape == (1, nclass or net.entry['nclass']) and np.isfinite(out).all(), name
+        twin = name.rsplit('_', 1)[0]
+        if name.endswith('kinetics400'):
+            twin_params[twin] = len(net.collect_params().keys())
+        else:
+            assert len(net.collect_params().keys()) == twin_params[twin], name
+            assert net.nclass == (nclass or net.entry['nclass']), name
+        if name.endswith('kinetics400') or '_resnet18_' in name:
+            shape = (3, 3, 32, 32) if name.startswith('tsn') else (1, 3, 4, 32, 32)
+            out = net(mx.nd.ones(shape)).asnumpy()  # waits: MXNet would queue the builds
+            assert out.shape == (1, nclass or net.entry['nclass']) and np.isfinite(out).all(), name
         del net
         gc.collect()  # Gluon blocks hold reference cycles: free each network's memory now
