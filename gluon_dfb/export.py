@@ -62,7 +62,9 @@ def export_onnx(symbol_file, params_file, input_shape, onnx_file, fold=True):
     That exporter translates to opset-13 operators but labels and checks the model
     with the newest opset of the installed ``onnx`` (21 for onnx 1.16), which then
     rejects it; the opset is pinned to 13 around the conversion and in the file, and
-    the parameters are kept out of the graph inputs so onnxruntime can fold them.
+    the parameters are kept out of the graph inputs so onnxruntime can fold them, and
+    every node is named (by its output if the exporter left it unnamed), so that tools
+    such as the quantizer can address it.
     """
     import onnx
     params = {k.split(':', 1)[-1]: v for k, v in mx.nd.load(params_file).items()}
@@ -81,6 +83,8 @@ def export_onnx(symbol_file, params_file, input_shape, onnx_file, fold=True):
     inputs = [i for i in model.graph.input if i.name not in weights]
     del model.graph.input[:]
     model.graph.input.extend(inputs)
+    for node in model.graph.node:  # the exporter leaves convolutions unnamed
+        node.name = node.name or node.output[0]
     if fold:
         fold_batch_norm(model)
     onnx.checker.check_model(model)
