@@ -77,7 +77,7 @@ def write_demo_report(out, rows, committed, seconds):
              '`model_zoo/finegrained_ablation/report.md`.', '',
              '## This run (%d seeds)' % len(next(iter(rows.values()))), '']
     lines += chosen_table(rows)
-    lines += [''] + gain_lines(rows)
+    lines += [''] + gain_lines(rows, rates='the rate the full ablation chose for it')
     lines += ['', '## The committed full ablation (%d seeds, rates chosen on val)'
               % len(next(iter(full.values()))), '']
     lines += chosen_table(full) + [''] + gain_lines(full)

@@ -42,15 +42,16 @@ def chosen_table(rows):
     return lines
 
 
-def gain_lines(rows, ours='GB+DF+LB', base='GB'):
+def gain_lines(rows, ours='GB+DF+LB', base='GB', rates='its own validation-chosen rate'):
     """The test top-1 gain of ``ours`` over ``base`` per seed, its mean and standard
-    deviation, and whether it is positive in every seed."""
+    deviation, and whether it is positive in every seed; ``rates`` says how each
+    variant's rate was set."""
     gains = [100 * (a['test']['top1'] - b['test']['top1'])
              for (_, _, a), (_, _, b) in zip(rows[ours], rows[base])]
     mean, std = mean_std(gains)
-    return ['%s - %s, test top-1, each at its own validation-chosen rate: %s; '
+    return ['%s - %s, test top-1, each at %s: %s; '
             '**mean %+.1f +- %.1f points**; above %s in %d of %d seeds.' % (
-                ours, base, ', '.join('seed %d: %+.1f' % (seed, g) for (seed, _, _), g
+                ours, base, rates, ', '.join('seed %d: %+.1f' % (seed, g) for (seed, _, _), g
                                       in zip(rows[ours], gains)), mean, std, base,
                 int(np.sum(np.array(gains) > 0)), len(gains))]
 
