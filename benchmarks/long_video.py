@@ -97,6 +97,7 @@ def main():
             video.num_frames / video.fps / 60, time.perf_counter() - start))
         short_clips(scorer, protocol, 1)  # warm-up: the ONNX export of the view shape
         before = short_clips(scorer, protocol, args.clips // 2)
+        rss_before = psutil.Process().memory_info().rss
         window = int(round(default_window(arch, video.fps, 3, 32, 2) * video.fps))
         start = time.perf_counter()
         with RssSampler() as rss:
@@ -116,9 +117,9 @@ def main():
     print('throughput, windows / short clips: %.2fx (target >= 1)' % (per_clip / per_window))
     print('peak RSS of the process: %.2f GB (target < 3)' % (peak / GB))
     tenth = max(1, len(rss.samples) // 10)
-    print('RSS along the long video: first tenth max %.2f GB, last tenth max %.2f GB, '
-          'overall max %.2f GB (%d samples)' % (
-              max(b for _, b in rss.samples[:tenth]) / GB,
+    print('RSS before the long video %.2f GB; along it: first tenth max %.2f GB, last tenth '
+          'max %.2f GB, overall max %.2f GB (%d samples)' % (
+              rss_before / GB, max(b for _, b in rss.samples[:tenth]) / GB,
               max(b for _, b in rss.samples[-tenth:]) / GB,
               max(b for _, b in rss.samples) / GB, len(rss.samples)))
 

@@ -11,7 +11,6 @@ import numpy as np
 
 from .analysis.feature_grid import filter_bank_grid
 from .analysis.filter_boxes import locate_filters
-from .data.decode import OpenVideo
 from .data.transforms import centre_crop_place, resized_shape
 from .engine.evaluate import top_classes
 
@@ -22,7 +21,7 @@ BOX_COLOUR = (255, 40, 40)
 BAND_SHADE = 0.35  # the label band keeps this fraction of the frame's brightness
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 FONT_HEIGHT = 32  # ascent and descent of FONT at scale 1, in pixels
-CHUNK = 16  # frames decoded at a time for drawing
+CHUNK = 64  # frames decoded at a time for drawing (each read seeks from a keyframe)
 
 
 def input_box_to_frame(box, frame_shape, short_side, size):
@@ -163,8 +162,8 @@ def annotate_windows(windows, net, video, out_path, classes, topk, short_side, s
     net : Recognizer
         With a filter bank.
     video : gluon_dfb.data.decode.OpenVideo
-        The video the windows come from; a second decoder reads it through, a few frames
-        at a time, beside the windows' own.
+        The video the windows come from; its frames are decoded again at full size,
+        ``CHUNK`` at a time, beside the windows' own.
     out_path : str
         The H.264 mp4 written (partly, if reading fails part-way).
     classes : list of str
@@ -179,8 +178,7 @@ def annotate_windows(windows, net, video, out_path, classes, topk, short_side, s
     ------
     gluon_dfb.timeline.Window
     """
-    frames_in = OpenVideo(video.path)
-    frame_shape = frames_in.read([0], None).shape[1:3]
+    frame_shape = video.read([0], None).shape[1:3]
     temporal_stride = filter_bank_grid(net)[1][0]
     writer = h264_writer(out_path, video.fps, frame_shape, crf)
     try:
@@ -190,7 +188,7 @@ def annotate_windows(windows, net, video, out_path, classes, topk, short_side, s
             lines = ['%s %.2f' % (t['class'], t['probability'])
                      for t in top_classes(window.probabilities, classes, topk)]
             for a in range(window.part[0], window.part[1], CHUNK):
-                chunk = frames_in.read(np.arange(a, min(a + CHUNK, window.part[1])), None)
+                chunk = video.read(np.arange(a, min(a + CHUNK, window.part[1])), None)
                 for f, frame in enumerate(chunk, a):
                     draw_frame(frame, lines, [e['box'] for e in window.evidence
                                               if e['frames'][0] <= f < e['frames'][1]])
