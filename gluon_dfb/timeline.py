@@ -1,6 +1,6 @@
 """A video of any length scored window by window: the model's one-view protocol
-('1clip') slid over it, each window's frames decoded as the window comes (one decoder,
-moving forward: memory does not grow with the video's length), into a timeline: the
+('1clip') slid over it, each window's frames decoded as the window comes (only those:
+memory does not grow with the video's length), into a timeline: the
 top-k classes of every window, the segments of the arg-max, and a PNG of the top
 classes' probabilities over time."""
 import json

