@@ -71,7 +71,12 @@ def speed(name, args, video):
     start = time.perf_counter()
     views = read_views(video, protocol)
     decode = time.perf_counter() - start
-    folder = tempfile.mkdtemp(prefix='int8_speed_')
+    with tempfile.TemporaryDirectory(prefix='int8_speed_') as folder:
+        compare_engines(name, net, args, video, views, protocol, decode, folder)
+
+
+def compare_engines(name, net, args, video, views, protocol, decode, folder):
+    """Quantize ``net`` into ``folder``, then time and profile the three engines."""
     start = time.perf_counter()
     quantize(net, views.shape[1:], spread_views(views), folder)
     print('%s: %s protocol, views %s of %s (decoded in %.1f s); quantized in %.0f s' % (
@@ -117,9 +122,9 @@ def accuracy(args):
                                    size=args.input_size)
     shape, views, found = calibration_views(os.path.join(args.data, 'train.txt'), protocol,
                                             args.data, args.input_size, args.calib_videos)
-    folder = tempfile.mkdtemp(prefix='int8_accuracy_')
-    quantize(net, shape, views, folder)
-    engines = {'float32': OnnxRunner(net), 'int8': Int8Runner(folder)}
+    with tempfile.TemporaryDirectory(prefix='int8_accuracy_') as folder:
+        quantize(net, shape, views, folder)
+        engines = {'float32': OnnxRunner(net), 'int8': Int8Runner(folder)}
     records = read_video_list(os.path.join(args.data, 'test.txt'))
     probabilities = {k: [] for k in engines}
     for record in records:
