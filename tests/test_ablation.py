@@ -40,18 +40,23 @@ def test_grid_widens_beyond_a_chosen_edge():
 
 
 def fake_run(job):
-    """A run whose validation top-1 peaks at lr 0.1 for every head (test peaks at 0.001)."""
+    """A run whose validation top-1 peaks at lr 0.1 for seed 0 and at 0.01 for seed 1,
+    for every head (test peaks at 0.001)."""
     _, head, lr, seed = job
-    return {'val': {'top1': -abs(np.log10(lr) + 1), 'nll': 0.0},
+    return {'val': {'top1': -abs(np.log10(lr) + 1 + seed), 'nll': 0.0},
             'test': {'top1': -abs(np.log10(lr) + 3)}}
 
 
-def test_sweep_widens_until_the_choice_is_inside():
+def test_sweep_widens_each_seed_until_its_choice_is_inside():
     results, grids = sweep(fake_run, {}, [0.003, 0.01], seeds=(0, 1), processes=1, widen=3)
-    assert grids['gb'] == [0.003, 0.01, 0.03, 0.1, 0.3]  # 0.1 chosen, inside: stops
-    assert len(results) == 3 * 5 * 2
+    for head in ('gb', 'gb_df', 'gb_df_lb'):
+        assert grids[(head, 0)] == [0.003, 0.01, 0.03, 0.1, 0.3]  # 0.1 chosen, inside: stops
+        assert grids[(head, 1)] == [0.003, 0.01, 0.03]  # 0.01 chosen, inside after one
+    assert sorted(results) == sorted((head, lr, seed) for (head, seed), rates in grids.items()
+                                     for lr in rates)
     rows = chosen_rows(results, grids, (0, 1))
-    assert {lr for rs in rows.values() for _, lr, _ in rs} == {0.1}
+    assert all([(seed, lr) for seed, lr, _ in rs] == [(0, 0.1), (1, 0.01)]
+               for rs in rows.values())
 
 
 def test_fine_and_coarse_accuracy_against_numpy(rng):
@@ -105,7 +110,7 @@ def test_tiny_ablation_reports_what_its_runs_measured(tmp_path, monkeypatch):
             assert [r['seed'] for r in rows] == list(seeds)
             for row in rows:
                 runs = {lr: part['runs']['%s lr %g seed %d' % (head, lr, row['seed'])]
-                        for lr in part['grids'][head]}
+                        for lr in part['grids'][head][str(row['seed'])]}
                 best = max(r['val']['top1'] for r in runs.values())
                 assert runs[row['lr']]['val']['top1'] == best  # chosen on validation
                 assert runs[row['lr']]['test'] == row['test']

@@ -31,7 +31,9 @@ def test_committed_ablation_is_shipped_and_complete():
     for variant, rows in committed['finetune']['chosen'].items():
         assert len(rows) >= 3
         head = {'GB': 'gb', 'GB+DF': 'gb_df', 'GB+DF+LB': 'gb_df_lb'}[variant]
-        assert rates[variant] in committed['finetune']['grids'][head]
+        for row in rows:
+            assert row['lr'] in committed['finetune']['grids'][head][str(row['seed'])]
+        assert rates[variant] in [row['lr'] for row in rows]
 
 
 def test_small_demo_trains_at_the_committed_rates(tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ from ..engine.head_probe import stage4_features
 from ..engine.pretrain import stored_trunk
 from ..zoo import get_model
 from .protocol import chosen_rows, sweep
-from .runs import finetune_run, probe_run, training_argv
+from .runs import VARIANTS, finetune_run, probe_run, training_argv
 from .tables import chosen_table, gain_lines, grid_table, summary
 
 __all__ = ['DEFAULTS', 'prepare', 'run_ablation']
@@ -127,7 +127,8 @@ def _check_disjoint(data):
 def _section(results, grids, seeds):
     """The json of one sweep: every run's figures, each variant's grid, the choices."""
     rows = chosen_rows(results, grids, seeds)
-    return {'grids': {head: grid for head, grid in grids.items()},
+    return {'grids': {head: {str(seed): grids[(head, seed)] for seed in seeds}
+                      for _, head in VARIANTS},
             'runs': {'%s lr %g seed %d' % key: {s: results[key][s] for s in ('val', 'test')}
                      for key in sorted(results)},
             'chosen': {variant: [{'seed': seed, 'lr': lr, 'val': r['val'], 'test': r['test']}
@@ -174,7 +175,7 @@ def _write_report(out, setup, config, results, tuned, tuned_grids, probe, probe_
     rows = chosen_rows(tuned, tuned_grids, config['seeds'])
     probe_rows = chosen_rows(probe, probe_grids, config['probe_seeds'])
     command = 'python train_scripts/train_tsn.py ' + ' '.join(
-        training_argv(setup, 'HEAD', 'LR', 'SEED', 'OUT'))
+        training_argv(dict(setup, trunk='TRUNK'), 'HEAD', 'LR', 'SEED', 'OUT'))
     lines = [
         '# The ablation (paper table 1) in a miniature of the paper\'s regime', '',
         '**Data**: the embedded fine-grained set, %d classes in %d groups (a group shares '
@@ -194,21 +195,23 @@ def _write_report(out, setup, config, results, tuned, tuned_grids, probe, probe_
             100 * trunk['heldout']['top1'], 100 * trunk['heldout']['shape'],
             100 * trunk['heldout']['colour'], os.path.basename(trunk['file']),
             trunk['sha1'][:8]), '',
-        '**Protocol**: every variant at every rate of the grid (widened by the next rate where '
-        'a variant\'s chosen rate was at an edge) and every seed; the rate is chosen per '
+        '**Protocol**: every variant and seed at every rate of the grid, a seed\'s grid widened '
+        'by the next rate where its chosen rate was at an edge; the rate is chosen per '
         'variant and seed on **val** top-1 (ties: lower val NLL); test figures are read at '
         'that rate only. *fine*: accuracy among the true group\'s classes; *coarse*: '
         'accuracy of the group. Test: 1 clip (%d centre frames, centre crop).'
         % recipe['num_segments'], '',
         '## Fine-tuning', '',
         'TSN-ResNet18, %d segments, batch %d, %d epochs, SGD (momentum 0.9, wd 1e-4), lr /10 '
-        'at epoch %s, the last weights tested. One run:' % (
+        'at epoch %s, the last weights tested. One run (TRUNK: the trunk\'s file in the weight '
+        'store):' % (
             recipe['num_segments'], recipe['batch_size'], recipe['epochs'],
             ','.join(map(str, recipe['lr_steps']))), '',
         '    ' + command, '']
     lines += chosen_table(rows) + [''] + gain_lines(rows) + ['', 'Every rate (val top-1, mean '
-                                                             'over seeds; test beside it, '
-                                                             'not used to choose):', '']
+                                                             'over the seeds run at it; test '
+                                                             'beside it, not used to choose):',
+                                                             '']
     lines += grid_table(tuned, tuned_grids, config['seeds'])
     lines += ['', '## Head-only probe', '',
               'The trunk frozen up to stage 4 (BatchNorm on running statistics), its features '

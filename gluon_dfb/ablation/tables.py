@@ -57,20 +57,20 @@ def gain_lines(rows, ours='GB+DF+LB', base='GB', rates='its own validation-chose
 
 
 def grid_table(results, grids, seeds):
-    """Validation top-1 (mean over seeds) of every variant at every rate tried, with how
-    many seeds chose that rate; the test top-1 beside it, which chose nothing."""
+    """Validation top-1 of every variant at every rate tried, the mean over the seeds
+    whose grid holds that rate (how many, where not all); the test top-1 beside it,
+    which chose nothing."""
     rates = sorted({lr for g in grids.values() for lr in g})
     lines = ['| variant | %s |' % ' | '.join('lr %g' % lr for lr in rates),
              '|---|%s' % ('---|' * len(rates))]
     for variant, head in VARIANTS:
         cells = []
         for lr in rates:
-            if lr not in grids[head]:
-                cells.append('')
-                continue
-            runs = [results[(head, lr, s)] for s in seeds]
-            cells.append('%.1f (test %.1f)' % (
+            runs = [results[(head, lr, s)] for s in seeds if lr in grids[(head, s)]]
+            cells.append('%.1f (test %.1f%s)' % (
                 100 * np.mean([r['val']['top1'] for r in runs]),
-                100 * np.mean([r['test']['top1'] for r in runs])))
+                100 * np.mean([r['test']['top1'] for r in runs]),
+                '' if len(runs) == len(seeds) else '; %d of %d seeds' % (len(runs), len(seeds)))
+                         if runs else '')
         lines.append('| %s | %s |' % (variant, ' | '.join(cells)))
     return lines
