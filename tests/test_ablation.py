@@ -3,13 +3,17 @@ at an edge, the splits are disjoint, and a tiny ablation reports what its runs m
 import copy
 import json
 import os
+import shutil
 
 import cv2
 import decord
+import mxnet as mx
 import numpy as np
 
 from gluon_dfb.ablation import DEFAULTS, run_ablation
+from gluon_dfb.ablation.experiment import cache_features, prepare
 from gluon_dfb.ablation.protocol import chosen_rows, sweep
+from gluon_dfb.ablation.runs import probe_run
 from gluon_dfb.ablation.selection import choose_rate, edge_rates, next_rate
 from gluon_dfb.analysis.metrics import coarse_accuracy, fine_accuracy, group_index
 from gluon_dfb.data import read_video_list
@@ -124,3 +128,19 @@ def test_tiny_ablation_reports_what_its_runs_measured(tmp_path, monkeypatch):
     assert results['trunk']['sha1'] in open(os.path.join(out, 'results.json')).read()
     for picture in ('analysis/confusion.png', 'analysis/confusion_gb.png', 'filters_class00.png'):
         assert cv2.imread(os.path.join(out, picture)).std() > 5, picture
+
+
+def test_probe_run_is_a_function_of_its_job(tmp_path, monkeypatch):
+    """The same probe job gives the same run whatever the process drew before it (a
+    worker runs several jobs, in an order that varies from run to run)."""
+    monkeypatch.setenv('GLUON_DFB_MODEL_ROOT', str(tmp_path / 'store'))
+    setup = prepare(str(tmp_path / 'out'), tiny_config())
+    cache_features(setup)
+    job = (setup, 'gb_df_lb', 0.01, 0)
+    first = probe_run(job)
+    shutil.rmtree(first['run_dir'])  # else the kept result is returned
+    mx.random.uniform(shape=(1000,))
+    np.random.uniform(size=1000)
+    second = probe_run(job)
+    assert second['train_loss'] == first['train_loss']
+    assert second['val'] == first['val'] and second['test'] == first['test']

@@ -11,6 +11,7 @@ import os
 import shutil
 from types import SimpleNamespace
 
+import mxnet as mx
 import numpy as np
 from tqdm import tqdm
 
@@ -125,6 +126,7 @@ def probe_run(job):
         return done
     os.makedirs(run_dir, exist_ok=True)
     recipe = setup['probe']
+    mx.random.seed(seed)  # the fresh layers' initial weights are the seed's, not the worker's
     net = get_model(setup['model'], nclass=setup['nclass'], head=head,
                     num_segments=setup['recipe']['num_segments'],
                     pretrained_base=setup['trunk'])
