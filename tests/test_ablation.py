@@ -128,6 +128,12 @@ def test_tiny_ablation_reports_what_its_runs_measured(tmp_path, monkeypatch):
     assert results['trunk']['sha1'] in open(os.path.join(out, 'results.json')).read()
     for picture in ('analysis/confusion.png', 'analysis/confusion_gb.png', 'filters_class00.png'):
         assert cv2.imread(os.path.join(out, picture)).std() > 5, picture
+    runs = len(saved['finetune']['runs']) + len(saved['probe']['runs'])
+    assert 'it trained %d of the %d runs and took the other 0' % (runs, runs) in report
+    again = run_ablation(out, tiny_config())  # a second invocation retrains nothing
+    assert again['finetune']['runs'] == results['finetune']['runs']
+    assert 'it trained 0 of the %d runs and took the other %d' % (runs, runs) in open(
+        os.path.join(out, 'report.md')).read()
 
 
 def test_probe_run_is_a_function_of_its_job(tmp_path, monkeypatch):

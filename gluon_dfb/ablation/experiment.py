@@ -230,6 +230,10 @@ def _write_report(out, setup, config, results, tuned, tuned_grids, probe, probe_
               '![confusion of GB+DF+LB](analysis/confusion.png)', '',
               '## Where the filters fire (GB+DF+LB)', '']
     lines += ['![%s](%s)' % (p, p) for p in pictures]
-    lines += ['', 'Total time: %d s.' % results['seconds']]
+    runs = list(tuned.values()) + list(probe.values())
+    kept = sum(bool(r.get('kept')) for r in runs)
+    lines += ['', 'Time of this invocation: %d s; it trained %d of the %d runs and took the other '
+              '%d from an earlier invocation\'s results (same inputs).' % (
+                  results['seconds'], len(runs) - kept, len(runs), kept)]
     with open(os.path.join(out, 'report.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')

@@ -63,13 +63,14 @@ def _run_dir(setup, kind, head, lr, seed):
 
 
 def _finished(run_dir, inputs):
-    """The kept result of a run of the same ``inputs`` (else None: run it)."""
+    """The kept result of a run of the same ``inputs``, marked ``kept`` (else None: run
+    it)."""
     path = os.path.join(run_dir, 'result.json')
     if os.path.exists(path):
         with open(path) as f:
             result = json.load(f)
         if result.get('inputs') == inputs:
-            return result
+            return dict(result, kept=True)
     return None
 
 
