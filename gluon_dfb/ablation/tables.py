@@ -67,10 +67,12 @@ def grid_table(results, grids, seeds):
         cells = []
         for lr in rates:
             runs = [results[(head, lr, s)] for s in seeds if lr in grids[(head, s)]]
-            cells.append('%.1f (test %.1f%s)' % (
-                100 * np.mean([r['val']['top1'] for r in runs]),
-                100 * np.mean([r['test']['top1'] for r in runs]),
-                '' if len(runs) == len(seeds) else '; %d of %d seeds' % (len(runs), len(seeds)))
-                         if runs else '')
+            if not runs:
+                cells.append('')
+                continue
+            some = '' if len(runs) == len(seeds) else '; %d of %d seeds' % (len(runs), len(seeds))
+            cells.append('%.1f (test %.1f%s)' % (100 * np.mean([r['val']['top1'] for r in runs]),
+                                                100 * np.mean([r['test']['top1'] for r in runs]),
+                                                some))
         lines.append('| %s | %s |' % (variant, ' | '.join(cells)))
     return lines
