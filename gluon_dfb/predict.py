@@ -2,7 +2,7 @@
 
     python -m gluon_dfb.predict VIDEO|FOLDER|GLOB [...] --model NAME [--params FILE]
         [--classes FILE] [--protocol {1clip,3d-10clip,2d-20x10}] [--topk 5] [--json]
-        [--explain OUT_DIR] [--engine {onnxruntime,mxnet}]
+        [--explain OUT_DIR] [--engine {onnxruntime,mxnet}] [--int8 DIR [--int8-fallback M]]
     python -m gluon_dfb.predict VIDEO --model NAME [...] [--window SECONDS]
         [--stride SECONDS] [--timeline OUT_PREFIX] [--annotate OUT.mp4] [--crf 18]
 
@@ -106,12 +106,23 @@ def predict_timeline(args, path, net, scorer, classes, engine):
         timeline = Timeline(tqdm(windows, desc='windows', total=len(window_bounds(
             video.num_frames, window, stride))), video, window, stride, classes, args.topk)
         about = {'model': args.model, 'protocol': '1clip', 'engine': engine}
+        if args.int8:
+            about['float32_fallback_windows'] = scorer.fallbacks
         if args.timeline:
             timeline.save(partial[0], partial[1], **about)
     if args.json:
         print(json.dumps(timeline.document(**about), indent=1))
     for row in ([] if args.json else timeline.rows):
         print('%s %.2f-%.2f s: %s' % (path, row['start'], row['end'], describe_top(row['top'])))
+    if args.int8:
+        report_fallbacks(scorer, 'windows')
+
+
+def report_fallbacks(runner, what):
+    """Say on stderr how many of an :class:`~gluon_dfb.quantize.Int8Runner`'s calls
+    (``what``: videos or windows) were scored again in float32."""
+    print('INT8: %d of %d %s scored again in float32 (top class ahead by less than %.3f)' % (
+        runner.fallbacks, runner.calls, what, runner.fallback_margin), file=sys.stderr)
 
 
 def describe_top(top):
@@ -144,6 +155,10 @@ def main(argv=None):
     parser.add_argument('--int8', metavar='DIR',
                         help='run the INT8 model that python -m gluon_dfb.quantize wrote in DIR '
                              '(onnxruntime; views of its calibration view shape only)')
+    parser.add_argument('--int8-fallback', type=float, metavar='MARGIN',
+                        help='with --int8: score a video (or window) again in float32 when its '
+                             'INT8 top class leads the runner-up by less than MARGIN in '
+                             'probability (default: the margin quantize measured; 0: never)')
     parser.add_argument('--window', type=float, metavar='SECONDS',
                         help='score one video window by window with the 1clip protocol; '
                              'default: the model\'s clip span (I3D: new_length x new_step '
@@ -180,7 +195,7 @@ def main(argv=None):
     net.hybridize(static_alloc=True)
     scorer = OnnxRunner(net) if engine == 'onnxruntime' else net
     if args.int8:
-        scorer, engine = Int8Runner(args.int8), 'onnxruntime-int8'
+        scorer, engine = Int8Runner(args.int8, args.int8_fallback), 'onnxruntime-int8'
     classes = (open(args.classes).read().splitlines() if args.classes else
                net.classes or [str(i) for i in range(net.nclass)])
     if sliding:
@@ -203,10 +218,13 @@ def main(argv=None):
             print('cannot read %s' % err, file=sys.stderr)
             results.append({'video': path, 'error': err.reason})
             continue
+        fallbacks = getattr(scorer, 'fallbacks', 0)
         probabilities = video_probabilities(scorer, views, mx.cpu(), args.view_batch)
         entry = {'video': path, 'protocol': protocol_name, 'engine': engine,
                  'probabilities': probabilities.tolist(),
                  'top': top_classes(probabilities, classes, args.topk)}
+        if args.int8:
+            entry['float32_fallback'] = scorer.fallbacks > fallbacks
         if args.explain:
             os.makedirs(args.explain, exist_ok=True)
             out = os.path.join(args.explain, os.path.splitext(os.path.basename(path))[0]
@@ -220,6 +238,8 @@ def main(argv=None):
             print('%s (%s): %s' % (path, protocol_name, describe_top(entry['top'])))
     if args.json:
         print(json.dumps(results, indent=1))
+    if args.int8:
+        report_fallbacks(scorer, 'videos')
     if failed:
         print('%d of %d videos could not be read' % (failed, len(videos)), file=sys.stderr)
     return 1 if failed else 0

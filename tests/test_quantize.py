@@ -20,7 +20,7 @@ from gluon_dfb.errors import BadInputError
 from gluon_dfb.export import export_onnx, export_symbol
 from gluon_dfb.fold_batch_norm import fold_batch_norm
 from gluon_dfb.nn.loss import DFBLoss
-from gluon_dfb.quantize import Int8Runner
+from gluon_dfb.quantize import RANGE_SCALES, Int8Runner, range_overrides, view_extremes
 
 SIZE = 64
 #: Per architecture: the test protocol's options for predict and quantize, and the
@@ -120,7 +120,14 @@ def test_int8_predictions_agree_with_float32(arch, embedded, tmp_path):
                      embedded['root'], '--calib-videos', '4', '--out', out, *common)
     assert quantized.returncode == 0, quantized.stderr
     report = json.load(open(out + '/quantization.json'))
-    assert report['view_shape'] == list(view_shape) and len(report['calibration']['videos']) == 4
+    calibration = report['calibration']
+    assert report['view_shape'] == list(view_shape) and len(calibration['videos']) == 4
+    # the other 4 of the 8 videos are held out; they chose the ranges and the margin
+    assert len(set(calibration['videos'] + calibration['check_videos'])) == 8
+    margins = report['activation_ranges']['fallback_margins']
+    assert len(margins) == len(RANGE_SCALES)
+    assert report['fallback_margin'] == min(margins.values()) == margins[
+        str(report['activation_ranges']['scale'])]
     int8, float_ops = report['operators']['int8'], report['operators']['float']
     # every convolution (ResNet-18: 20, local stage 5: 5, skip and filter bank) and
     # residual sum runs in INT8 but I3D's stem; the max over the volume stays float
@@ -138,6 +145,8 @@ def test_int8_predictions_agree_with_float32(arch, embedded, tmp_path):
         assert run.returncode == 0, run.stderr
     reference, results = (json.loads(run.stdout) for run in runs)
     assert {r['engine'] for r in results} == {'onnxruntime-int8'}
+    fallbacks = sum(r['float32_fallback'] for r in results)
+    assert 'INT8: %d of 8 videos scored again in float32' % fallbacks in runs[1].stderr
     for want, got in zip(reference, results):
         assert want['engine'] == 'onnxruntime' and got['video'] == want['video']
         first, second = sorted(want['probabilities'])[-1:-3:-1]
@@ -160,8 +169,16 @@ def test_int8_model_refuses_views_of_another_shape(embedded, tmp_path):
     assert _run('quantize', '--calib-list', embedded['test'], '--data-root', embedded['root'],
                 '--calib-videos', '1', '--input-size', str(SIZE), '--out', out,
                 *common).returncode == 0
-    runner = Int8Runner(out)
-    assert runner(mx.nd.zeros((3, 3, SIZE, SIZE))).shape == (3, 8)
+    views = read_views(embedded['root'] + '/' + read_video_list(embedded['test'])[0].path,
+                       evaluation_protocol('1clip', 'tsn', num_segments=3, size=SIZE), SIZE)
+    float32 = net(mx.nd.array(views)).asnumpy()
+    # a top class leads by at most 1: every call falls back, and is float32's output
+    runner = Int8Runner(out, fallback_margin=2)
+    np.testing.assert_allclose(runner(mx.nd.array(views)).asnumpy(), float32, rtol=0,
+                               atol=1e-4 * np.abs(float32).max())
+    never = Int8Runner(out, fallback_margin=0)
+    assert never(mx.nd.array(views)).shape == (3, 8) and runner.calls == never.calls == 1
+    assert runner.fallbacks == 1 and never.fallbacks == 0
     with pytest.raises(BadInputError, match=r'takes views of shape 3x64x64.*not 3x48x48'):
         runner(mx.nd.zeros((3, 3, 48, 48)))
     video = embedded['root'] + '/' + read_video_list(embedded['test'])[0].path
@@ -187,7 +204,10 @@ def test_bad_calibration_lists_are_named(embedded, tmp_path):
     broken.write_bytes(b'\x00' * 4000)
     unreadable = tmp_path / 'unreadable.txt'
     unreadable.write_text('%s 16 0\nmissing.mp4 16 1\n' % broken)
+    one = tmp_path / 'one.txt'  # calibration takes it: none is left to check on
+    one.write_text('%s/%s 16 0\n' % (embedded['root'], read_video_list(embedded['test'])[0].path))
     for calib_list, messages in [(empty, ['empty.txt lists no videos']),
+                                 (one, ['one.txt: no held-out video']),
                                  (tmp_path / 'absent.txt', ['absent.txt does not exist']),
                                  (unreadable, ['none of the 2 videos', 'unreadable.txt',
                                                'broken.mp4', 'missing.mp4'])]:
@@ -197,3 +217,36 @@ def test_bad_calibration_lists_are_named(embedded, tmp_path):
         for message in messages:
             assert message in run.stderr
     assert not (tmp_path / 'int8').exists()
+
+
+def test_view_extremes_are_each_views_own(tmp_path, rng):
+    from onnxruntime.quantization import quant_pre_process
+    from onnxruntime.quantization.calibrate import MinMaxCalibrater
+    shape = (1, 3, SIZE, SIZE)
+    net = get_model('tsn_resnet18_dfb_custom', nclass=5, num_segments=1)
+    net.infer_shape(mx.nd.zeros(shape))
+    randomize(net)
+    views = [rng.normal(scale=scale, size=shape).astype('float32') for scale in (1, 3)]
+    logits = [net(mx.nd.array(v)).asnumpy() for v in views]
+    exported = export_onnx(*export_symbol(net, shape, str(tmp_path / 'net')), shape,
+                           str(tmp_path / 'net.onnx'))
+    prepared = str(tmp_path / 'prepared.onnx')
+    quant_pre_process(exported, prepared, skip_symbolic_shape=True)
+    extremes = view_extremes(prepared, views)
+    # every tensor that onnxruntime's calibration would range gets one of its own
+    calibrated, _ = MinMaxCalibrater(prepared).select_tensors_to_calibrate(onnx.load(prepared))
+    assert len(calibrated) > 50 and calibrated <= set(extremes)
+    np.testing.assert_array_equal(extremes['data'], [[v.min(), v.max()] for v in views])
+    output = onnx.load(prepared).graph.output[0].name
+    np.testing.assert_allclose(extremes[output], [[z.min(), z.max()] for z in logits], rtol=0,
+                               atol=1e-4 * max(np.abs(z).max() for z in logits))
+
+
+def test_range_overrides_scale_the_median_view_extreme():
+    extremes = {'t': np.array([[-1, 2], [-3, 4], [0, 100]], np.float32),
+                'relu': np.array([[0, 1], [0, 3], [0, 2]], np.float32)}
+    # medians: min -1, max 4 (t); max 2 (relu); scale 2 keeps t within [-3, 100]
+    assert range_overrides(extremes, 2) == {'t': [{'rmin': -2, 'rmax': 8}],
+                                            'relu': [{'rmin': 0, 'rmax': 3}]}
+    assert range_overrides(extremes, None) == {'t': [{'rmin': -3, 'rmax': 100}],
+                                               'relu': [{'rmin': 0, 'rmax': 3}]}
