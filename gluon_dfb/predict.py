@@ -180,6 +180,8 @@ def main(argv=None):
     if sliding and (len(videos) != 1 or args.explain or args.protocol not in (None, '1clip')):
         parser.error('--window, --stride, --timeline and --annotate take one video, scored '
                      'with the 1clip protocol, and no --explain')
+    if args.int8_fallback is not None and not args.int8:
+        parser.error('--int8-fallback goes with --int8')
     if min(args.window or 1, args.stride or 1) <= 0:
         parser.error('--window and --stride must be positive')
     engine = args.engine or default_engine()

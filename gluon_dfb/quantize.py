@@ -263,14 +263,14 @@ def quantize(net, view_shape, calibration, check, out):
                  for i in range(len(video)))
         first = next(views)
         extremes = view_extremes(prepared, itertools.chain([first], views))
-        candidates = {}
+        candidates, float_stem = {}, float_convolutions(prepared)
         for scale in RANGE_SCALES:
             candidates[scale] = os.path.join(folder, 'int8_%s.onnx' % scale)
             # every calibrated range is overridden: one view runs the calibrator
             quantize_static(prepared, candidates[scale], Reader([first]),
                             quant_format=QuantFormat.QDQ, per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                            nodes_to_exclude=float_convolutions(prepared), extra_options={
+                            nodes_to_exclude=float_stem, extra_options={
                                 'TensorQuantOverrides': range_overrides(extremes, scale)})
         moves = decision_moves(prepared, candidates, tqdm(check, desc='checking'))
         if not len(moves[None]):  # None, MinMax, is always a candidate

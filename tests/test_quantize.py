@@ -185,6 +185,12 @@ def test_int8_model_refuses_views_of_another_shape(embedded, tmp_path):
     refused = _run('predict', video, '--int8', out, '--input-size', '48', *common)
     assert refused.returncode == 2 and 'Traceback' not in refused.stderr
     assert 'takes views of shape 3x64x64' in refused.stderr and out in refused.stderr
+    forced = _run('predict', video, '--int8', out, '--int8-fallback', '2', '--json',
+                  '--input-size', str(SIZE), *common)
+    assert forced.returncode == 0 and json.loads(forced.stdout)[0]['float32_fallback']
+    assert 'INT8: 1 of 1 videos scored again in float32' in forced.stderr
+    alone = _run('predict', video, '--int8-fallback', '2', '--input-size', str(SIZE), *common)
+    assert alone.returncode == 2 and '--int8-fallback goes with --int8' in alone.stderr
     missing = _run('predict', video, '--int8', str(tmp_path), '--input-size', str(SIZE), *common)
     assert missing.returncode == 2 and 'Traceback' not in missing.stderr
     assert '%s holds no INT8 model' % tmp_path in missing.stderr
