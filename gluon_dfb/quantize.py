@@ -207,11 +207,11 @@ def decision_moves(float_file, int8_files, videos):
     return {k: np.array(v) for k, v in moves.items()}
 
 
-def quantize(net, view_shape, calibration, check, out):
+def quantize(net, view_shape, calibration, check, out, scales=RANGE_SCALES):
     """Quantize ``net`` for inputs of one view of ``view_shape`` into ``out/MODEL_FILE``,
     with its float32 fallback in ``out/FLOAT_FILE``.
 
-    Activation ranges: each candidate of ``RANGE_SCALES`` (:func:`range_overrides`) is
+    Activation ranges: each candidate of ``scales`` (:func:`range_overrides`) is
     quantized, and the one that moves float32's decisions least on the held-out
     ``check`` videos is kept: the ``FALLBACK_QUANTILE``-th percentile of its moves
     (:func:`decision_moves`) is the smallest. That percentile is the model's fallback
@@ -229,6 +229,8 @@ def quantize(net, view_shape, calibration, check, out):
         a video.
     out : str
         Output folder.
+    scales : tuple, default RANGE_SCALES
+        The candidate range multiples (``None``: MinMax).
 
     Returns
     -------
@@ -263,8 +265,13 @@ def quantize(net, view_shape, calibration, check, out):
                  for i in range(len(video)))
         first = next(views)
         extremes = view_extremes(prepared, itertools.chain([first], views))
+        check = iter(check)
+        first_check = next(check, None)
+        if first_check is None:
+            raise BadInputError('no held-out video to check the INT8 model on: no readable '
+                                'video of the view shape is left after the calibration ones')
         candidates, float_stem = {}, float_convolutions(prepared)
-        for scale in RANGE_SCALES:
+        for scale in scales:
             candidates[scale] = os.path.join(folder, 'int8_%s.onnx' % scale)
             # every calibrated range is overridden: one view runs the calibrator
             quantize_static(prepared, candidates[scale], Reader([first]),
@@ -272,10 +279,8 @@ def quantize(net, view_shape, calibration, check, out):
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                             nodes_to_exclude=float_stem, extra_options={
                                 'TensorQuantOverrides': range_overrides(extremes, scale)})
-        moves = decision_moves(prepared, candidates, tqdm(check, desc='checking'))
-        if not len(moves[None]):  # None, MinMax, is always a candidate
-            raise BadInputError('no held-out video to check the INT8 model on: no readable '
-                                'video of the view shape is left after the calibration ones')
+        moves = decision_moves(prepared, candidates,
+                               tqdm(itertools.chain([first_check], check), desc='checking'))
         margins = {k: float(np.percentile(v, FALLBACK_QUANTILE)) for k, v in moves.items()}
         scale = min(margins, key=margins.get)
         model = onnx.load(candidates[scale])
@@ -392,6 +397,20 @@ class Int8Runner(object):
         return mx.nd.array(logits)
 
 
+def range_scale(text):
+    """``--range-scales``' values: a positive number, or ``minmax`` (None)."""
+    if text == 'minmax':
+        return None
+    if float(text) <= 0:
+        raise ValueError(text)
+    return float(text)
+
+
+def scale_name(scale):
+    """A range multiple as ``--range-scales`` spells it."""
+    return 'minmax' if scale is None else '%g' % scale
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--model', required=True)
@@ -403,6 +422,10 @@ def main(argv=None):
     parser.add_argument('--data-root', default='', help='folder the list paths are relative to')
     parser.add_argument('--calib-videos', type=int, default=16,
                         help='videos to calibrate on, %d views each' % VIEWS_PER_VIDEO)
+    parser.add_argument('--range-scales', nargs='+', type=range_scale,
+                        default=list(RANGE_SCALES), metavar='SCALE',
+                        help='candidate activation ranges: multiples of the median view extreme, '
+                             'or minmax (default: 2 3 4 6 8 minmax; each costs a quantization)')
     parser.add_argument('--check-videos', type=int, default=16,
                         help='further videos of the list, held out: they choose the activation '
                              'ranges and the float32 fallback margin')
@@ -425,7 +448,7 @@ def main(argv=None):
                                              args.short_side, args.calib_videos + args.check_videos)
     try:
         chosen = quantize(net, shape, itertools.islice(videos, args.calib_videos), videos,
-                          args.out)
+                          args.out, args.range_scales)
     except BadInputError as err:
         raise BadInputError('%s: %s' % (args.calib_list, err))
     model_file = os.path.join(args.out, MODEL_FILE)
@@ -447,7 +470,7 @@ def main(argv=None):
                   'scale': chosen['range_scale'], 'rule': 'scale x the median over the '
                   'calibration views of each view\'s extreme, at most the extreme over all '
                   '(scale null: that extreme, MinMax)',
-                  'fallback_margins': {str(k): v for k, v in chosen['margins'].items()}},
+                  'fallback_margins': {scale_name(k): v for k, v in chosen['margins'].items()}},
               'fallback_margin': chosen['fallback_margin'],
               'operators': precision}
     with open(os.path.join(args.out, REPORT_FILE), 'w') as f:
@@ -456,12 +479,11 @@ def main(argv=None):
           '%d more' % (model_file, 'x'.join(map(str, shape)), protocol_name,
                        min(args.calib_videos, len(found['used'])), args.calib_list,
                        len(found['used'][args.calib_videos:])))
-    print('activation ranges: %s (fallback margins of the candidates: %s); predict scores a '
-          'video again in float32 when its INT8 top class leads by less than %.3f' % (
-              'MinMax' if chosen['range_scale'] is None else
-              '%g x the median view extreme' % chosen['range_scale'],
-              ', '.join('%s %.3f' % ('MinMax' if k is None else 'x%g' % k, v)
-                        for k, v in chosen['margins'].items()), chosen['fallback_margin']))
+    print('activation ranges: scale %s chosen (fallback margins of the candidates: %s); predict '
+          'scores a video again in float32 when its INT8 top class leads by less than %.3f' % (
+              scale_name(chosen['range_scale']), ', '.join(
+                  '%s: %.3f' % (scale_name(k), v) for k, v in chosen['margins'].items()),
+              chosen['fallback_margin']))
     if found['failed'] or found['other_shape']:
         print('left out: %d unreadable videos, %d of another view shape (listed in %s)' % (
             len(found['failed']), len(found['other_shape']), REPORT_FILE))

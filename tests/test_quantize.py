@@ -20,7 +20,7 @@ from gluon_dfb.errors import BadInputError
 from gluon_dfb.export import export_onnx, export_symbol
 from gluon_dfb.fold_batch_norm import fold_batch_norm
 from gluon_dfb.nn.loss import DFBLoss
-from gluon_dfb.quantize import RANGE_SCALES, Int8Runner, range_overrides, view_extremes
+from gluon_dfb.quantize import Int8Runner, range_overrides, scale_name, view_extremes
 
 SIZE = 64
 #: Per architecture: the test protocol's options for predict and quantize, and the
@@ -116,8 +116,10 @@ def test_int8_predictions_agree_with_float32(arch, embedded, tmp_path):
     common = ['--model', name, '--num-classes', '8', '--params', params,
               '--input-size', str(SIZE), '--short-side', str(SIZE)] + options
     out = str(tmp_path / 'int8')
+    # two candidate ranges (each costs a quantization): the held-out videos keep one
     quantized = _run('quantize', '--calib-list', embedded['test'], '--data-root',
-                     embedded['root'], '--calib-videos', '4', '--out', out, *common)
+                     embedded['root'], '--calib-videos', '4', '--range-scales', '3', 'minmax',
+                     '--out', out, *common)
     assert quantized.returncode == 0, quantized.stderr
     report = json.load(open(out + '/quantization.json'))
     calibration = report['calibration']
@@ -125,9 +127,9 @@ def test_int8_predictions_agree_with_float32(arch, embedded, tmp_path):
     # the other 4 of the 8 videos are held out; they chose the ranges and the margin
     assert len(set(calibration['videos'] + calibration['check_videos'])) == 8
     margins = report['activation_ranges']['fallback_margins']
-    assert len(margins) == len(RANGE_SCALES)
+    assert set(margins) == {'3', 'minmax'}
     assert report['fallback_margin'] == min(margins.values()) == margins[
-        str(report['activation_ranges']['scale'])]
+        scale_name(report['activation_ranges']['scale'])]
     int8, float_ops = report['operators']['int8'], report['operators']['float']
     # every convolution (ResNet-18: 20, local stage 5: 5, skip and filter bank) and
     # residual sum runs in INT8 but I3D's stem; the max over the volume stays float
@@ -167,8 +169,8 @@ def test_int8_model_refuses_views_of_another_shape(embedded, tmp_path):
     common = ['--model', name, '--num-classes', '8', '--params', params, '--protocol',
               '1clip', '--short-side', str(SIZE)]
     assert _run('quantize', '--calib-list', embedded['test'], '--data-root', embedded['root'],
-                '--calib-videos', '1', '--input-size', str(SIZE), '--out', out,
-                *common).returncode == 0
+                '--calib-videos', '1', '--range-scales', 'minmax', '--input-size', str(SIZE),
+                '--out', out, *common).returncode == 0
     views = read_views(embedded['root'] + '/' + read_video_list(embedded['test'])[0].path,
                        evaluation_protocol('1clip', 'tsn', num_segments=3, size=SIZE), SIZE)
     float32 = net(mx.nd.array(views)).asnumpy()
@@ -223,6 +225,8 @@ def test_bad_calibration_lists_are_named(embedded, tmp_path):
         for message in messages:
             assert message in run.stderr
     assert not (tmp_path / 'int8').exists()
+    scales = _run('quantize', '--calib-list', str(empty), '--range-scales', '3', '-1', *common)
+    assert scales.returncode == 2 and "invalid range_scale value: '-1'" in scales.stderr
 
 
 def test_view_extremes_are_each_views_own(tmp_path, rng):
