@@ -4,7 +4,7 @@ flag; any other exception is a bug and keeps its traceback."""
 import os
 import sys
 
-__all__ = ['UserError', 'BadInputError', 'MissingFileError', 'run_command']
+__all__ = ['UserError', 'BadInputError', 'MissingFileError', 'Interrupted', 'run_command']
 
 
 class UserError(Exception):
@@ -21,11 +21,21 @@ class MissingFileError(UserError, FileNotFoundError):
     """A file the user named does not exist."""
 
 
+class Interrupted(UserError):
+    """The user stopped a command (Ctrl-C); the message says what was kept."""
+    exit_status = 130
+
+
 def run_command(main):
     """Run a command line's ``main()`` and return its result; a :class:`UserError` ends
-    the process with ``PROG: error: MESSAGE`` on stderr and exit status 2."""
+    the process with ``PROG: error: MESSAGE`` on stderr and exit status 2 (130 for
+    Ctrl-C, which :class:`Interrupted` or a bare ``KeyboardInterrupt`` reports)."""
+    program = os.path.basename(sys.argv[0])
     try:
         return main()
     except UserError as err:
-        print('%s: error: %s' % (os.path.basename(sys.argv[0]), err), file=sys.stderr)
-        sys.exit(2)
+        print('%s: error: %s' % (program, err), file=sys.stderr)
+        sys.exit(getattr(err, 'exit_status', 2))
+    except KeyboardInterrupt:
+        print('%s: interrupted' % program, file=sys.stderr)
+        sys.exit(Interrupted.exit_status)

@@ -12,9 +12,12 @@ from unittest import mock
 import mxnet as mx
 import numpy as np
 
+from .arguments import MIN_INPUT_SIZE, input_shape, output_folder, positive_int
 from .errors import run_command
 from .fold_batch_norm import fold_batch_norm
-from .zoo import get_model
+from .models import HEADS
+from .outputs import written_together
+from .zoo import get_model, model_entry
 
 __all__ = ['export_symbol', 'export_onnx', 'main']
 
@@ -96,21 +99,27 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--model', required=True)
     parser.add_argument('--params', required=True)
-    parser.add_argument('--num-classes', type=int)
-    parser.add_argument('--head')
-    parser.add_argument('--input-shape', required=True,
+    parser.add_argument('--num-classes', type=positive_int)
+    parser.add_argument('--head', choices=sorted(HEADS), help="overrides the model name's head")
+    parser.add_argument('--input-shape', required=True, type=input_shape,
                         help='e.g. 1,3,32,224,224 (I3D) or 20,3,224,224 (TSN frames)')
-    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument('--out', required=True, type=output_folder, help='output folder')
     args = parser.parse_args(argv)
-    shape = tuple(int(v) for v in args.input_shape.split(','))
+    shape, arch = args.input_shape, model_entry(args.model)['arch']
+    rank = {'tsn': 4, 'i3d': 5}[arch]
+    if len(shape) != rank or shape[1] != 3 or min(shape[-2:]) < MIN_INPUT_SIZE:
+        parser.error('argument --input-shape: %s models take %s, with 3 colour channels and '
+                     'frames of at least %d pixels, not %s' % (
+                         arch.upper(), 'views,3,H,W' if rank == 4 else 'clips,3,T,H,W',
+                         MIN_INPUT_SIZE, ','.join(map(str, shape))))
     net = get_model(args.model, nclass=args.num_classes, pretrained=args.params,
                     num_segments=1, **({'head': args.head} if args.head else {}))
-    os.makedirs(args.out, exist_ok=True)
     prefix = os.path.join(args.out, args.model)
-    symbol_file, params_file = export_symbol(net, shape, prefix)
-    onnx_file = export_onnx(symbol_file, params_file, shape, prefix + '.onnx')
+    files = [prefix + '-symbol.json', prefix + '-0000.params', prefix + '.onnx']
+    with written_together(files) as partial:  # all three, or none
+        export_onnx(*export_symbol(net, shape, partial[2][:-len('.onnx')]), shape, partial[2])
     print('wrote %s, %s and %s (input %s, output z_comb)' % (
-        symbol_file, params_file, onnx_file, 'x'.join(map(str, shape))))
+        *files, 'x'.join(map(str, shape))))
 
 
 if __name__ == '__main__':

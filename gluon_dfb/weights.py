@@ -5,6 +5,7 @@ import os
 from collections import namedtuple
 
 import mxnet as mx
+import numpy as np
 import requests
 from tqdm import tqdm
 
@@ -33,6 +34,12 @@ def read_params(filename):
                             % (filename, str(err).strip().splitlines()[0])) from None
     if not isinstance(arrays, dict) or not arrays:
         raise BadInputError('%s holds no named parameters' % filename)
+    broken = sorted(k for k, v in arrays.items() if not np.isfinite(v.asnumpy()).all())
+    if broken:
+        raise BadInputError('%s holds NaN or infinite values in %d parameters (%s%s): made '
+                            'by a training that diverged?' % (
+                                filename, len(broken), ', '.join(broken[:3]),
+                                ', ...' if len(broken) > 3 else ''))
     return {k.split(':', 1)[-1]: v for k, v in arrays.items()}
 
 

@@ -1,5 +1,6 @@
 """The model zoo: names, catalogue entries and ``get_model``, read from ``model_zoo/``."""
 import difflib
+import inspect
 import itertools
 import json
 import logging
@@ -10,6 +11,7 @@ import mxnet as mx
 from mxnet import init
 
 from . import models
+from .arguments import check_dropout, check_positive_int
 from .errors import BadInputError
 from .gluoncv_weights import base_weights_file
 from .models.inflate import inflate_from_2d
@@ -79,6 +81,36 @@ def weight_store(root=None, base_url=None):
     return WeightStore(CATALOGUE['published'], root=root, base_url=base_url)
 
 
+def _check_arguments(name, entry, nclass, pretrained, pretrained_base, kwargs):
+    """Refuse, naming the argument, what :func:`get_model` cannot build from."""
+    if nclass is not None or entry['nclass'] is None:
+        if nclass is None:
+            raise BadInputError('%s needs nclass=, the number of classes of your data set'
+                                % name)
+        check_positive_int('nclass', nclass)
+    builder = getattr(models, entry['builder'])
+    accepted = set(inspect.signature(builder).parameters) - {'self', 'nclass', 'depth',
+                                                              'kwargs'} | {'prefix', 'params'}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise TypeError('get_model(%r) got an unexpected keyword argument %s; %s models '
+                        'take %s' % (name, ', '.join(map(repr, unknown)), entry['arch'],
+                                     ', '.join(sorted(accepted))))
+    for key in ('num_segments', 'num_filters'):
+        if key in kwargs:
+            check_positive_int(key, kwargs[key])
+    if 'dropout' in kwargs:
+        check_dropout('dropout', kwargs['dropout'])
+    if 'head' in kwargs and kwargs['head'] not in models.HEADS:
+        raise BadInputError('head=%r is not one of %s' % (kwargs['head'], sorted(models.HEADS)))
+    for key, value in (('pretrained', pretrained), ('pretrained_base', pretrained_base)):
+        if not isinstance(value, (bool, str, type(None))):
+            raise TypeError('%s must be True, False, a tag or a path, not %r' % (key, value))
+    if pretrained and pretrained_base:
+        raise BadInputError('pretrained= (the whole network\'s weights) and pretrained_base= '
+                            '(the trunk\'s) exclude each other: give one')
+
+
 def get_model(name, nclass=None, pretrained=False, pretrained_base=None, root=None, ctx=None,
               **kwargs):
     r"""Build a network of the zoo by name.
@@ -111,12 +143,15 @@ def get_model(name, nclass=None, pretrained=False, pretrained_base=None, root=No
     -------
     Recognizer
         The network, initialised, with ``classes`` (or None) and ``entry`` attributes.
+
+    Raises
+    ------
+    TypeError, BadInputError
+        An argument of the wrong type or value, or an unknown keyword, named.
     """
     entry = model_entry(name)
+    _check_arguments(name, entry, nclass, pretrained, pretrained_base, kwargs)
     nclass = nclass or entry['nclass']
-    if nclass is None:
-        raise BadInputError('%s needs nclass=, the number of classes of your data set'
-                            % name)
     source = (base_weights_file(pretrained_base, entry['arch'], entry['depth'])
               if pretrained_base else None)
     ctx = ctx or mx.cpu()

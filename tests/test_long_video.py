@@ -20,20 +20,17 @@ from gluon_dfb.annotate import h264_writer, input_box_to_frame, label_band, line
 from gluon_dfb.data.decode import OpenVideo
 from gluon_dfb.data.finegrained import SPLITS, class_names, render_video, write_mp4
 from gluon_dfb.data.protocols import evaluation_protocol
-from gluon_dfb.data.transforms import centre_crop, resize, resized_shape
-from gluon_dfb.engine.options import parse_training_args
-from gluon_dfb.engine.train import train
+from gluon_dfb.data.transforms import MEAN, STD, centre_crop, resize, resized_shape
 from gluon_dfb.predict import main
-from gluon_dfb.timeline import read_groups, score_windows, window_bounds, window_parts
+from gluon_dfb.timeline import Timeline, read_groups, score_windows, window_bounds, window_parts
 
 FPS = 8  # write_mp4's rate
 FRAMES = 16  # per embedded video: 2 s
 CLASSES = (0, 2, 4)  # of three groups: stripes, checks, dots scenes (GROUPS)
 ORDER = (0, 1, 2, 0)  # the long video's actions, as indices into CLASSES
 RUN = 2  # embedded videos per action in the long video: 4 s each
-TRAIN = 6  # training videos per class
+TRAIN = 4  # training videos per class, for their mean colour
 SIZE = 32  # the network's input
-EPOCHS = 16  # the rate divided by 10 after 8 and 12 (10 epochs leave a window at 0.68)
 
 
 def predict(capsys, *argv):
@@ -53,33 +50,25 @@ def embedded_video(label, split, i):
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
-    """A TSN-R18-DFB trained on training videos of CLASSES, and a long video made of
-    validation videos (never trained on) in ORDER: (params, classes file, long video)."""
+def long_video(tmp_path_factory):
+    """A random-weight TSN-R18-DFB, the class names of CLASSES, a long video made of
+    validation videos in ORDER, and the mean colour of each class's training videos
+    (what tells these scenes apart): (params, classes file, long video, colours)."""
     folder = tmp_path_factory.mktemp('long')
-    rows = []
-    for index, label in enumerate(CLASSES):
-        for i in range(TRAIN):
-            name = 'train_%d_%d.mp4' % (label, i)
-            write_mp4(str(folder / name), embedded_video(label, 'train', i), fps=FPS)
-            rows.append('%s %d %d\n' % (name, FRAMES, index))
-    (folder / 'train.txt').write_text(''.join(rows))
-    train(parse_training_args('tsn', [
-        '--model', 'tsn_resnet18_dfb_custom', '--num-classes', '3', '--train-list',
-        str(folder / 'train.txt'), '--data-root', str(folder), '--input-size', str(SIZE),
-        '--short-side', str(SIZE), '--batch-size', '4', '--lr', '0.01', '--clip-grad', '5',
-        '--lr-steps', '8,12', '--epochs', str(EPOCHS), '--num-workers', '0',
-        '--save-frequency', '100', '--out-dir', str(folder / 'run')]))
+    net = get_model('tsn_resnet18_dfb_custom', nclass=3, num_segments=1)
+    net(mx.nd.ones((1, 3, SIZE, SIZE)))
+    params = str(folder / 'random.params')
+    net.save_parameters(params)
     classes = folder / 'classes.txt'
     names = class_names()
     classes.write_text(''.join(names[c] + '\n' for c in CLASSES))
     clips = [embedded_video(CLASSES[action], 'val', ORDER[:k].count(action) * RUN + i)
              for k, action in enumerate(ORDER) for i in range(RUN)]
-    long_video = str(folder / 'long.mp4')
-    write_mp4(long_video, np.concatenate(clips), fps=FPS)
-    # the last epoch's (best.params is the first to fit every training video)
-    params = str(folder / 'run' / ('epoch-%04d.params' % (EPOCHS - 1)))
-    return params, str(classes), long_video
+    path = str(folder / 'long.mp4')
+    write_mp4(path, np.concatenate(clips), fps=FPS)
+    colours = np.stack([np.mean([embedded_video(c, 'train', i).mean(axis=(0, 1, 2))
+                                 for i in range(TRAIN)], axis=0) for c in CLASSES])
+    return params, str(classes), path, colours
 
 
 def common(params, classes):
@@ -178,8 +167,8 @@ def test_no_decoder_keeps_running_between_reads():
     assert len(seconds) == 3 and max(seconds) < 0.25, seconds
 
 
-def test_timeline_follows_the_actions_in_order(trained, tmp_path, capsys):
-    params, classes, video = trained
+def test_timeline_covers_the_video_window_by_window(long_video, tmp_path, capsys):
+    params, classes, video, _ = long_video
     window, stride = 2.0, 1.0
     status, out, err = predict(capsys, video, *common(params, classes), '--input-size', SIZE,
                                '--short-side', SIZE, '--window', window, '--stride', stride,
@@ -198,22 +187,40 @@ def test_timeline_follows_the_actions_in_order(trained, tmp_path, capsys):
     assert all(row['end'] - row['start'] == window for row in rows)
     assert len(rows) == duration / stride - 1  # 0-2, 1-3, ..., 14-16 s
     assert out.count(video) == len(rows)  # and their top-k printed
+    segments = timeline['segments']
+    assert segments[0]['start'] == 0 and segments[-1]['end'] == duration
+    assert all(a['end'] == b['start'] and a['class'] != b['class']
+               for a, b in zip(segments, segments[1:]))
 
+
+def test_timeline_segments_follow_the_actions_in_order(long_video):
+    """With a scorer whose decisions are known (the nearest class mean colour: these
+    scenes differ by colour), the segments are the actions, cut where they change."""
+    _, classes, path, colours = long_video
+    video = OpenVideo(path)
+    protocol = evaluation_protocol('1clip', 'tsn', num_segments=3, size=SIZE)
+
+    def scorer(views):  # logits: minus the distance to each class's colour
+        rgb = (views.asnumpy().mean(axis=(2, 3)) * STD + MEAN) * 255  # normalised back
+        return mx.nd.array(-np.linalg.norm(rgb[:, None] - colours[None], axis=2))
+
+    window, stride = 2 * FPS, FPS
+    timeline = Timeline(score_windows(video, protocol, scorer, SIZE, window, stride), video,
+                        window, stride, open(classes).read().splitlines(), 2)
+    names = open(classes).read().splitlines()
+    segments = timeline.segments
     # the actions change every 4 s, on a window start: one window straddles each cut
     # (1 s of each action), and whichever action it takes, the segments, which split the
     # video half-way between window centres, change half a stride from the cut
-    names = open(classes).read().splitlines()
-    segments = timeline['segments']
     assert [s['class'] for s in segments] == [names[a] for a in ORDER]
-    assert segments[0]['start'] == 0 and segments[-1]['end'] == duration
     for k, (before, after) in enumerate(zip(segments, segments[1:])):
         assert before['end'] == after['start']
-        assert abs(after['start'] - (k + 1) * RUN * FRAMES / FPS) == stride / 2
+        assert abs(after['start'] - (k + 1) * RUN * FRAMES / FPS) == stride / FPS / 2
 
 
-def test_the_video_is_drawn_exactly_where_its_labels_and_boxes_go(trained, tmp_path,
+def test_the_video_is_drawn_exactly_where_its_labels_and_boxes_go(long_video, tmp_path,
                                                                    capsys):
-    params, classes, video = trained
+    params, classes, video, _ = long_video
     out = tmp_path / 'drawn.mp4'
     topk = 2
     # frames resized to 48 and cropped to 40: boxes go back through a scale and a shift

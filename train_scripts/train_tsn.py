@@ -3,9 +3,8 @@
     python train_scripts/train_tsn.py --model tsn_resnet50_dfb_custom --num-classes 10 \
         --train-list train.txt --val-list val.txt --data-root videos --out-dir out
 """
-from gluon_dfb.engine.options import parse_training_args
-from gluon_dfb.engine.train import train
+from gluon_dfb.engine.train import main
 from gluon_dfb.errors import run_command
 
 if __name__ == '__main__':
-    run_command(lambda: train(parse_training_args('tsn')))
+    run_command(lambda: main('tsn'))

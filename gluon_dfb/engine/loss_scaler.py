@@ -25,6 +25,7 @@ class DynamicLossScaler(object):
         self.scale, self.factor, self.window = scale, factor, window
         self.good_steps = 0
         self.skipped = 0
+        self.gave_up = False  # gradients overflowed at the lowest scale, 1
 
     @staticmethod
     def has_overflow(grads):
@@ -35,6 +36,7 @@ class DynamicLossScaler(object):
     def update(self, overflow):
         """Adapt the scale after a step; returns ``overflow``."""
         if overflow:
+            self.gave_up = self.gave_up or self.scale <= 1.0
             self.skipped += 1
             self.good_steps = 0
             self.scale = max(1.0, self.scale / self.factor)

@@ -2,6 +2,9 @@
 and the test protocol that the options of the testing command lines choose."""
 import argparse
 
+from ..arguments import (dropout_rate, gpu_ids, input_size, non_negative_float,
+                         non_negative_int, output_file, output_folder, positive_float,
+                         positive_int)
 from ..data import TEST_PROTOCOLS, evaluation_protocol
 from ..models import HEADS
 from ..zoo import model_entry
@@ -9,8 +12,22 @@ from ..zoo import model_entry
 __all__ = ['training_parser', 'parse_training_args', 'parse_testing_args', 'test_protocol']
 
 
+#: Options that ``--resume`` may take other values of than the checkpoint was made with.
+RESUMABLE_CHANGES = ('epochs', 'lr_steps', 'num_workers', 'save_frequency', 'keep_checkpoints',
+                     'val_list', 'data_root', 'gpus')
+
+
 def _ints(text):
     return [int(v) for v in text.split(',') if v.strip()]
+
+
+def check_protocol(parser, protocol, arch):
+    """``parser.error`` unless ``protocol`` is one that ``arch``'s networks take."""
+    dims = {'tsn': '2d', 'i3d': '3d'}[arch]
+    fitting = [p for p in TEST_PROTOCOLS if p == '1clip' or p.startswith(dims)]
+    if protocol not in fitting:
+        parser.error('argument --protocol: %s is not a protocol of %s models; choose from %s'
+                     % (protocol, arch.upper(), ', '.join(fitting)))
 
 
 def training_parser(arch):
@@ -24,27 +41,27 @@ def training_parser(arch):
     p.add_argument('--val-list', help='validation list file (one centre clip per video)')
     p.add_argument('--data-root', default='', help='folder the list paths are relative to')
     p.add_argument('--frame-pattern', help="read frame folders, e.g. '{:05d}.jpg'")
-    p.add_argument('--num-classes', type=int, help="default: the model's data set")
-    p.add_argument('--num-segments', type=int, default=3 if tsn else 1,
+    p.add_argument('--num-classes', type=positive_int, help="default: the model's data set")
+    p.add_argument('--num-segments', type=positive_int, default=3 if tsn else 1,
                    help='TSN: frames per video (I3D takes one clip: see --new-length)')
-    p.add_argument('--new-length', type=int, default=1 if tsn else 32)
-    p.add_argument('--new-step', type=int, default=1 if tsn else 2)
-    p.add_argument('--input-size', type=int, default=224)
-    p.add_argument('--short-side', type=int, default=256)
-    p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument('--epochs', type=int, default=100)
-    p.add_argument('--lr', type=float, default=0.01)
+    p.add_argument('--new-length', type=positive_int, default=1 if tsn else 32)
+    p.add_argument('--new-step', type=positive_int, default=1 if tsn else 2)
+    p.add_argument('--input-size', type=input_size, default=224)
+    p.add_argument('--short-side', type=input_size, default=256)
+    p.add_argument('--batch-size', type=positive_int, default=8)
+    p.add_argument('--epochs', type=positive_int, default=100)
+    p.add_argument('--lr', type=positive_float, default=0.01)
     p.add_argument('--lr-steps', type=_ints, default=[40, 70, 90],
                    help='epochs at which the lr is divided by 10 (comma separated)')
-    p.add_argument('--wd', type=float, default=1e-4, help="the paper's '10e-5'")
-    p.add_argument('--momentum', type=float, default=0.9)
-    p.add_argument('--clip-grad', type=float, default=0,
+    p.add_argument('--wd', type=non_negative_float, default=1e-4, help="the paper's '10e-5'")
+    p.add_argument('--momentum', type=non_negative_float, default=0.9)
+    p.add_argument('--clip-grad', type=non_negative_float, default=0,
                    help='clip the global gradient norm (per video) to this; 0: off')
-    p.add_argument('--dropout', type=float, default=None, help='default 0.5')
-    p.add_argument('--num-filters', type=int, default=None, help='per class, default 5')
+    p.add_argument('--dropout', type=dropout_rate, default=None, help='in [0, 1), default 0.5')
+    p.add_argument('--num-filters', type=positive_int, default=None, help='per class, default 5')
     p.add_argument('--head', choices=sorted(HEADS), help="overrides the model name's head")
     p.add_argument('--dtype', choices=['float32', 'float16'], default='float32')
-    p.add_argument('--gpus', '--ctx', type=_ints, default=[],
+    p.add_argument('--gpus', '--ctx', type=gpu_ids, default=[],
                    help="GPU ids, e.g. '0'; empty: CPU; with --use-horovod the GPUs of a "
                         "machine, one per worker (by local rank)")
     p.add_argument('--freeze-bn', action='store_true',
@@ -53,15 +70,21 @@ def training_parser(arch):
                    help='BatchNorm statistics of all Horovod workers\' batches together')
     p.add_argument('--use-horovod', action='store_true',
                    help='data-parallel training as one of horovodrun\'s workers')
-    p.add_argument('--warmup-epochs', type=float, default=0,
+    p.add_argument('--warmup-epochs', type=non_negative_float, default=0,
                    help='ramp the lr linearly from --lr to --lr x workers over these epochs')
-    p.add_argument('--num-workers', type=int, default=2, help='data loading processes')
+    p.add_argument('--num-workers', type=non_negative_int, default=2,
+                   help='data loading processes')
     p.add_argument('--resume', action='store_true',
-                   help='continue from the newest complete checkpoint in --out-dir')
-    p.add_argument('--save-frequency', type=int, default=1,
+                   help='continue from the newest complete checkpoint in --out-dir, made '
+                        'with the same options (see --resume-with-changes)')
+    p.add_argument('--resume-with-changes', nargs='+', default=[], metavar='OPTION',
+                   choices=RESUMABLE_CHANGES,
+                   help='with --resume: options that may differ from the checkpoint\'s '
+                        '(%s)' % ', '.join(RESUMABLE_CHANGES))
+    p.add_argument('--save-frequency', type=positive_int, default=1,
                    help='checkpoint (and plot the curves) every N epochs and after the last')
-    p.add_argument('--keep-checkpoints', type=int, default=3)
-    p.add_argument('--out-dir', default='out_%s' % arch)
+    p.add_argument('--keep-checkpoints', type=positive_int, default=3)
+    p.add_argument('--out-dir', type=output_folder, default='out_%s' % arch)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--pretrained-base',
                    help='GluonCV resnet*_v1b ImageNet .params (inflated for I3D) or a '
@@ -77,8 +100,8 @@ def parse_training_args(arch, argv=None):
     args = parser.parse_args(argv)
     if not args.model.startswith(arch + '_'):
         parser.error('--model must be a %s model (see gluon_dfb.list_models())' % arch)
-    if args.save_frequency < 1 or args.keep_checkpoints < 1:
-        parser.error('--save-frequency and --keep-checkpoints must be at least 1')
+    if args.resume_with_changes and not args.resume:
+        parser.error('--resume-with-changes goes with --resume')
     if arch == 'i3d' and args.num_segments != 1:
         parser.error('--num-segments is for TSN: I3D takes one clip of --new-length frames '
                      '--new-step apart per video')
@@ -101,22 +124,25 @@ def parse_testing_args(argv=None):
     p.add_argument('--test-list', required=True)
     p.add_argument('--data-root', default='')
     p.add_argument('--frame-pattern')
-    p.add_argument('--num-classes', type=int)
+    p.add_argument('--num-classes', type=positive_int)
     p.add_argument('--head', choices=sorted(HEADS))
     p.add_argument('--protocol', choices=TEST_PROTOCOLS)
-    p.add_argument('--num-segments', type=int, default=3, help="TSN frames of '1clip'")
-    p.add_argument('--new-length', type=int, default=32)
-    p.add_argument('--new-step', type=int, default=2)
-    p.add_argument('--input-size', type=int, default=224)
-    p.add_argument('--short-side', type=int, default=256)
-    p.add_argument('--gpus', '--ctx', type=_ints, default=[], help="GPU ids; empty: CPU")
-    p.add_argument('--num-workers', type=int, default=2)
-    p.add_argument('--view-batch', type=int, default=0,
+    p.add_argument('--num-segments', type=positive_int, default=3, help="TSN frames of '1clip'")
+    p.add_argument('--new-length', type=positive_int, default=32)
+    p.add_argument('--new-step', type=positive_int, default=2)
+    p.add_argument('--input-size', type=input_size, default=224)
+    p.add_argument('--short-side', type=input_size, default=256)
+    p.add_argument('--gpus', '--ctx', type=gpu_ids, default=[], help="GPU ids; empty: CPU")
+    p.add_argument('--num-workers', type=non_negative_int, default=2)
+    p.add_argument('--view-batch', type=non_negative_int, default=0,
                    help='views per forward pass; 0: all views of a video at once')
     p.add_argument('--classes', help="class-name file, one a line (default: the model's)")
-    p.add_argument('--out', default='predictions.npz', help='per-video predictions file')
+    p.add_argument('--out', type=output_file, default='predictions.npz',
+                   help='per-video predictions file (.npz is added if missing)')
     args = p.parse_args(argv)
-    args.protocol = args.protocol or model_entry(args.model)['test_protocol']
+    entry = model_entry(args.model)
+    args.protocol = args.protocol or entry['test_protocol']
+    check_protocol(p, args.protocol, entry['arch'])
     if args.model.startswith('tsn'):
         args.new_length, args.new_step = 1, 1
     return args

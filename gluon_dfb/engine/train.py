@@ -4,6 +4,7 @@ one process or data-parallel Horovod workers (:class:`Workers`)."""
 import json
 import logging
 import os
+import sys
 import time
 
 import mxnet as mx
@@ -13,16 +14,20 @@ from tqdm import tqdm
 
 from ..data import VideoDataset, evaluation_protocol, training_protocol
 from ..data.sampler import ShardedShuffleSampler
-from ..errors import BadInputError
+from ..errors import BadInputError, Interrupted, UserError
 from ..metrics import topk_accuracy
 from ..nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
 from ..zoo import get_model
-from .checkpoint import best_score, latest_checkpoint, load_checkpoint, save_best, save_checkpoint
+from .checkpoint import (best_score, checkpoint_options, latest_checkpoint,
+                         load_newest_checkpoint, remove_temporaries, save_best, save_checkpoint,
+                         write_json)
+from .options import RESUMABLE_CHANGES, parse_training_args
 from .curves import plot_curves
 from .distributed import Workers
 from .loss_scaler import DynamicLossScaler
 
-__all__ = ['train', 'make_trainer', 'output_names', 'OUTPUT_NAMES']
+__all__ = ['train', 'main', 'make_trainer', 'output_names', 'run_options', 'OUTPUT_NAMES',
+           'TrainingDiverged']
 
 OUTPUT_NAMES = ('comb', 'avg', 'xchannel', 'max')
 logger = logging.getLogger('gluon_dfb.train')
@@ -130,15 +135,70 @@ def validate(net, loader, ctx, dtype, workers=None):
     return result
 
 
+class TrainingDiverged(UserError):
+    """The loss or the weights stopped being finite."""
+
+
 def setup_output(out_dir):
-    """Create the output folder and log to ``train.log`` there."""
+    """Create the output folder, log to ``train.log`` there and warnings to stderr too;
+    returns the handlers."""
     os.makedirs(out_dir, exist_ok=True)
     handler = logging.FileHandler(os.path.join(out_dir, 'train.log'))
     handler.setFormatter(logging.Formatter('%(asctime)s %(levelname)s %(message)s'))
+    warnings = logging.StreamHandler(sys.stderr)
+    warnings.setLevel(logging.WARNING)
+    warnings.setFormatter(logging.Formatter('%(levelname)s: %(message)s'))
     root = logging.getLogger('gluon_dfb')
     root.addHandler(handler)
+    root.addHandler(warnings)
     root.setLevel(logging.INFO)
-    return handler
+    return handler, warnings
+
+
+def run_options(args):
+    """The options that make a run what it is, as saved with its checkpoints."""
+    return {k: v for k, v in sorted(vars(args).items())
+            if k not in ('resume', 'resume_with_changes', 'out_dir')}
+
+
+def _flag(name):
+    return '--' + name.replace('_', '-')
+
+
+def check_resumable(stem, args):
+    """Refuse to resume the checkpoint ``stem`` with options other than its run's,
+    but those that ``--resume-with-changes`` names."""
+    saved, now = checkpoint_options(stem), run_options(args)
+    if saved is None:
+        return
+    changed = [k for k in sorted(set(saved) | set(now))
+               if saved.get(k) != now.get(k) and k not in args.resume_with_changes]
+    if not changed:
+        return
+    message = ('--resume: %s was made with %s. A run resumed with other options is not the '
+               'run it continues: resume with its options, or train in another --out-dir' % (
+                   stem, '; '.join('%s %s (now %s)' % (_flag(k), saved.get(k), now.get(k))
+                                   for k in changed)))
+    allowed = [k for k in changed if k in RESUMABLE_CHANGES]
+    if allowed:
+        message += ', or allow the change with --resume-with-changes %s' % ' '.join(allowed)
+    raise UserError(message)
+
+
+def check_finite(net, record, scaler):
+    """Raise :class:`TrainingDiverged` if the epoch's loss (float32), or the loss
+    scaler at its lowest scale (float16), or any weight is not finite."""
+    if scaler is not None and scaler.gave_up:
+        cause = 'float16 gradients overflow even at loss scale 1'
+    elif scaler is None and not np.isfinite(record['train_loss']):
+        cause = 'the training loss is %s' % record['train_loss']
+    elif not all(np.isfinite(p.data().asnumpy()).all() for p in net.collect_params().values()):
+        cause = 'weights are NaN or infinite'
+    else:
+        return
+    raise TrainingDiverged('epoch %d: the run diverged (%s) at --lr %g; nothing of this epoch '
+                           'was saved. Try a lower --lr or --clip-grad' % (
+                               record['epoch'], cause, record['lr']))
 
 
 def train(args):
@@ -149,13 +209,30 @@ def train(args):
     each epoch, and only rank 0 logs and writes files.
     """
     workers = Workers(args.use_horovod)
-    handler = setup_output(args.out_dir) if workers.is_root else None
+    handlers = setup_output(args.out_dir) if workers.is_root else ()
     try:
+        if workers.is_root:
+            for path in remove_temporaries(args.out_dir):
+                logger.info('removed %s, left by an interrupted save', path)
         return _train(args, workers)
     finally:
-        if handler is not None:
+        if workers.is_root:
+            remove_temporaries(args.out_dir)
+        for handler in handlers:
             logging.getLogger('gluon_dfb').removeHandler(handler)
             handler.close()
+
+
+def main(arch, argv=None):
+    """``train_scripts/train_{arch}.py``: parse, train; Ctrl-C says what was kept."""
+    args = parse_training_args(arch, argv)
+    try:
+        train(args)
+    except KeyboardInterrupt:
+        stem = latest_checkpoint(args.out_dir)
+        raise Interrupted('interrupted: %s' % (
+            'the checkpoint %s is kept; the same command with --resume continues from it'
+            % stem if stem else 'no checkpoint was complete yet, nothing to resume'))
 
 
 def _train(args, workers):
@@ -177,13 +254,22 @@ def _train(args, workers):
     scaler = DynamicLossScaler() if args.dtype == 'float16' else None
     history, start_epoch, best = [], 0, -1.0
     metrics_path = os.path.join(args.out_dir, 'metrics.json')
-    stem = latest_checkpoint(args.out_dir) if args.resume else None
-    if stem:  # every worker reads it: --out-dir is shared
-        start_epoch = load_checkpoint(stem, net, trainer, ctx) + 1
-        best = best_score(args.out_dir)
-        with open(metrics_path) as f:
-            history = [h for h in json.load(f) if h['epoch'] < start_epoch]
-        logger.info('resumed from %s (epoch %d done)', stem, start_epoch - 1)
+    if args.resume:  # every worker reads it: --out-dir is shared
+        newest = latest_checkpoint(args.out_dir)
+        if newest:
+            check_resumable(newest, args)
+        stem, epoch = load_newest_checkpoint(args.out_dir, net, trainer, ctx)
+        if stem is None:
+            logger.warning('--resume: %s holds no complete checkpoint that loads: training '
+                           'from the start', os.path.abspath(args.out_dir))
+        else:
+            if stem != newest:
+                logger.warning('--resume: resuming from %s, the newest checkpoint that loads',
+                               stem)
+            start_epoch, best = epoch + 1, best_score(args.out_dir)
+            with open(metrics_path) as f:
+                history = [h for h in json.load(f) if h['epoch'] < start_epoch]
+            logger.info('resumed from %s (epoch %d done)', stem, epoch)
     logger.info('training %s (%s head) on %d videos, %d epochs, %d worker(s), lr %g '
                 '(scaled by %d workers, warm-up %g epochs)', args.model, net.head_name,
                 len(train_set), args.epochs, workers.size, args.lr, workers.size,
@@ -201,16 +287,16 @@ def _train(args, workers):
         if val_loader is not None:
             record.update(validate(net, val_loader, ctx, args.dtype, workers))
             val_set.report_failures()
+        check_finite(net, record, scaler)
         score = record.get('val_top1', record['train_top1'])
         history.append(record)
         if workers.is_root:
-            with open(metrics_path + '.tmp', 'w') as f:  # before the checkpoint: a resume
-                json.dump(history, f, indent=1)          # drops records past its epoch
-            os.replace(metrics_path + '.tmp', metrics_path)
-            if score > best:
+            write_json(metrics_path, history)  # before the checkpoint: a resume drops
+            if score > best:                   # records past its epoch
                 save_best(args.out_dir, epoch, net, score)
             if (epoch + 1) % args.save_frequency == 0 or epoch + 1 == args.epochs:
-                save_checkpoint(args.out_dir, epoch, net, trainer, keep=args.keep_checkpoints)
+                save_checkpoint(args.out_dir, epoch, net, trainer, keep=args.keep_checkpoints,
+                                options=run_options(args))
                 plot_curves(history, os.path.join(args.out_dir, 'curves.png'))
         best = max(best, score)
         logger.info('epoch %d: %s', epoch, ', '.join(
