@@ -7,11 +7,12 @@ import tempfile
 
 import mxnet as mx
 
-from .errors import BadInputError
+from .errors import BadInputError, MissingFileError
 
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float',
-           'probability', 'dropout_rate', 'input_size', 'gpu_ids', 'input_shape', 'output_file',
-           'output_folder', 'check_positive_int', 'check_dropout', 'MIN_INPUT_SIZE']
+           'probability', 'dropout_rate', 'input_size', 'crf', 'gpu_ids', 'input_shape', 'output_file',
+           'output_folder', 'check_positive_int', 'check_dropout', 'read_class_names',
+           'MIN_INPUT_SIZE']
 
 #: The trunk's total stride: a smaller input leaves stage 5 no cell.
 MIN_INPUT_SIZE = 32
@@ -80,6 +81,15 @@ def input_size(text):
     if value < MIN_INPUT_SIZE:
         raise argparse.ArgumentTypeError(
             '%s is smaller than the network\'s total stride, %d pixels' % (text, MIN_INPUT_SIZE))
+    return value
+
+
+def crf(text):
+    """An H.264 (libx264) quality, 0 (lossless) to 51 (worst)."""
+    value = _number(text, int)
+    if not 0 <= value <= 51:
+        raise argparse.ArgumentTypeError('%s is outside libx264\'s 0 (lossless) .. 51 (worst)'
+                                         % text)
     return value
 
 
@@ -159,3 +169,16 @@ def check_dropout(name, value):
         raise TypeError('%s must be a number, not %r' % (name, value))
     if not 0 <= value < 1:
         raise BadInputError('%s must be in [0, 1), not %r' % (name, value))
+
+
+def read_class_names(path, count, flag='--classes'):
+    """The class names in ``path``, one a line; :class:`~gluon_dfb.errors.UserError`
+    naming ``flag`` and the file unless it holds exactly ``count`` of them."""
+    if not os.path.isfile(path):
+        raise MissingFileError('%s %s: no such file' % (flag, path))
+    with open(path, encoding='utf-8-sig') as f:
+        names = [line.strip() for line in f if line.strip()]
+    if len(names) != count:
+        raise BadInputError('%s %s names %d classes; the model has %d' % (
+            flag, path, len(names), count))
+    return names

@@ -31,13 +31,15 @@ from .data import TEST_PROTOCOLS, VideoReadError, evaluation_protocol, read_view
 from .data.decode import OpenVideo
 from .data.prepare import VIDEO_EXTENSIONS
 from .engine.evaluate import top_classes, video_probabilities
-from .engine.options import test_protocol
+from .arguments import (crf, input_size, non_negative_int, output_file, output_folder,
+                        positive_float, positive_int, probability, read_class_names)
+from .engine.options import check_protocol, test_protocol
 from .errors import BadInputError, run_command
 from .onnx_runner import ENGINES, OnnxRunner, default_engine
-from .outputs import written_together
-from .quantize import Int8Runner
+from .outputs import strict_json, written_together
+from .quantize import Int8Runner, check_made_for
 from .timeline import Timeline, default_window, score_windows, window_bounds
-from .zoo import get_model
+from .zoo import get_model, model_entry
 
 __all__ = ['expand_videos', 'predict_timeline', 'main']
 
@@ -111,7 +113,7 @@ def predict_timeline(args, path, net, scorer, classes, engine):
         if args.timeline:
             timeline.save(partial[0], partial[1], **about)
     if args.json:
-        print(json.dumps(timeline.document(**about), indent=1))
+        print(json.dumps(strict_json(timeline.document(**about)), indent=1))
     for row in ([] if args.json else timeline.rows):
         print('%s %.2f-%.2f s: %s' % (path, row['start'], row['end'], describe_top(row['top'])))
     if args.int8:
@@ -135,19 +137,19 @@ def main(argv=None):
     parser.add_argument('videos', nargs='+')
     parser.add_argument('--model', required=True)
     parser.add_argument('--params', help='trained .params (default: the zoo\'s published)')
-    parser.add_argument('--num-classes', type=int)
+    parser.add_argument('--num-classes', type=positive_int)
     parser.add_argument('--classes', help='class names, one a line')
     parser.add_argument('--protocol', choices=TEST_PROTOCOLS)
-    parser.add_argument('--num-segments', type=int, default=3)
-    parser.add_argument('--new-length', type=int, default=32)
-    parser.add_argument('--new-step', type=int, default=2)
-    parser.add_argument('--input-size', type=int, default=224)
-    parser.add_argument('--short-side', type=int, default=256)
-    parser.add_argument('--view-batch', type=int, default=0,
+    parser.add_argument('--num-segments', type=positive_int, default=3)
+    parser.add_argument('--new-length', type=positive_int, default=32)
+    parser.add_argument('--new-step', type=positive_int, default=2)
+    parser.add_argument('--input-size', type=input_size, default=224)
+    parser.add_argument('--short-side', type=input_size, default=256)
+    parser.add_argument('--view-batch', type=non_negative_int, default=0,
                         help='views per forward pass; 0: all views of a video at once')
-    parser.add_argument('--topk', type=int, default=5)
+    parser.add_argument('--topk', type=positive_int, default=5)
     parser.add_argument('--json', action='store_true', help='print one JSON document')
-    parser.add_argument('--explain', metavar='OUT_DIR',
+    parser.add_argument('--explain', metavar='OUT_DIR', type=output_folder,
                         help='also draw where the top class\'s filters fire')
     parser.add_argument('--engine', choices=ENGINES,
                         help='default: onnxruntime if installed (pip install '
@@ -155,23 +157,23 @@ def main(argv=None):
     parser.add_argument('--int8', metavar='DIR',
                         help='run the INT8 model that python -m gluon_dfb.quantize wrote in DIR '
                              '(onnxruntime; views of its calibration view shape only)')
-    parser.add_argument('--int8-fallback', type=float, metavar='MARGIN',
+    parser.add_argument('--int8-fallback', type=probability, metavar='MARGIN',
                         help='with --int8: score a video (or window) again in float32 when its '
                              'INT8 top class leads the runner-up by less than MARGIN in '
                              'probability (default: the margin quantize measured; 0: never)')
-    parser.add_argument('--window', type=float, metavar='SECONDS',
+    parser.add_argument('--window', type=positive_float, metavar='SECONDS',
                         help='score one video window by window with the 1clip protocol; '
                              'default: the model\'s clip span (I3D: new_length x new_step '
                              'frames; TSN: one second per segment)')
-    parser.add_argument('--stride', type=float, metavar='SECONDS',
+    parser.add_argument('--stride', type=positive_float, metavar='SECONDS',
                         help='between window starts (at most --window); default: --window')
-    parser.add_argument('--timeline', metavar='OUT_PREFIX',
+    parser.add_argument('--timeline', metavar='OUT_PREFIX', type=output_file,
                         help='write the windows\' top-k and the arg-max segments to '
                              'OUT_PREFIX.json, their probabilities over time to .png')
-    parser.add_argument('--annotate', metavar='OUT.mp4',
+    parser.add_argument('--annotate', metavar='OUT.mp4', type=output_file,
                         help='write the video with each window\'s top-k and the boxes where '
                              'its top class\'s filters fire')
-    parser.add_argument('--crf', type=int, default=18,
+    parser.add_argument('--crf', type=crf, default=18,
                         help='H.264 quality of --annotate: 0 lossless .. 51 worst')
     args = parser.parse_args(argv)
     sliding = any(v is not None for v in (args.window, args.stride, args.timeline,
@@ -182,8 +184,9 @@ def main(argv=None):
                      'with the 1clip protocol, and no --explain')
     if args.int8_fallback is not None and not args.int8:
         parser.error('--int8-fallback goes with --int8')
-    if min(args.window or 1, args.stride or 1) <= 0:
-        parser.error('--window and --stride must be positive')
+    arch = model_entry(args.model)['arch']
+    if args.protocol:
+        check_protocol(parser, args.protocol, arch)
     engine = args.engine or default_engine()
     if engine == 'mxnet' and not args.engine:
         print('onnxruntime is not installed: predicting with MXNet (slower)',
@@ -197,8 +200,9 @@ def main(argv=None):
     net.hybridize(static_alloc=True)
     scorer = OnnxRunner(net) if engine == 'onnxruntime' else net
     if args.int8:
+        check_made_for(args.int8, args.model, net, args.params)
         scorer, engine = Int8Runner(args.int8, args.int8_fallback), 'onnxruntime-int8'
-    classes = (open(args.classes).read().splitlines() if args.classes else
+    classes = (read_class_names(args.classes, net.nclass) if args.classes else
                net.classes or [str(i) for i in range(net.nclass)])
     if sliding:
         try:
@@ -207,7 +211,6 @@ def main(argv=None):
             print('cannot read %s' % err, file=sys.stderr)
             return 1
         return 0
-    arch = args.model.split('_')[0]
     protocol_name, protocol = test_protocol(args, arch, net.entry['test_protocol'])
     one_view = evaluation_protocol('1clip', arch, num_segments=8, new_length=args.new_length,
                                    new_step=args.new_step, size=args.input_size)
@@ -239,7 +242,7 @@ def main(argv=None):
         if not args.json:
             print('%s (%s): %s' % (path, protocol_name, describe_top(entry['top'])))
     if args.json:
-        print(json.dumps(results, indent=1))
+        print(json.dumps(strict_json(results), indent=1))
     if args.int8:
         report_fallbacks(scorer, 'videos')
     if failed:

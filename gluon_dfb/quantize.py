@@ -31,15 +31,16 @@ from tqdm import tqdm
 
 from .data import TEST_PROTOCOLS, VideoReadError, read_views
 from .data.video_list import read_video_list
-from .engine.options import test_protocol
+from .arguments import input_size, output_folder, positive_int
+from .engine.options import check_protocol, test_protocol
 from .errors import BadInputError, MissingFileError, run_command
 from .export import export_onnx, export_symbol
 from .models import HEADS
-from .zoo import get_model
+from .zoo import get_model, model_entry
 
 __all__ = ['MODEL_FILE', 'FLOAT_FILE', 'REPORT_FILE', 'calibration_views', 'spread_views',
            'view_extremes', 'range_overrides', 'decision_moves', 'quantize',
-           'float_convolutions', 'operator_precision', 'Int8Runner', 'main']
+           'float_convolutions', 'operator_precision', 'Int8Runner', 'check_made_for', 'main']
 
 MODEL_FILE, FLOAT_FILE, REPORT_FILE = 'model.int8.onnx', 'model.float32.onnx', 'quantization.json'
 #: Candidate activation ranges, as multiples of the median over the calibration views of
@@ -343,6 +344,15 @@ def operator_precision(model_file):
     return {k: dict(sorted(v.items())) for k, v in counts.items()}
 
 
+def _written_by_quantize(folder, name):
+    """The path of ``name`` in an INT8 model's ``folder``; MissingFileError if absent."""
+    path = os.path.join(folder, name)
+    if not os.path.isfile(path):
+        raise MissingFileError('%s holds no INT8 model (%s is missing; python -m '
+                               'gluon_dfb.quantize writes it)' % (folder, path))
+    return path
+
+
 class Int8Runner(object):
     """Called like the network in inference mode (NDArray of views in, z_comb out), but
     runs the quantized model written by :func:`quantize`, one view at a time; a call
@@ -366,11 +376,7 @@ class Int8Runner(object):
 
     def __init__(self, folder, fallback_margin=None):
         import onnxruntime
-        files = [os.path.join(folder, name) for name in (MODEL_FILE, FLOAT_FILE)]
-        missing = [f for f in files if not os.path.isfile(f)]
-        if missing:
-            raise MissingFileError('%s holds no INT8 model (%s is missing; python -m '
-                                   'gluon_dfb.quantize writes it)' % (folder, missing[0]))
+        files = [_written_by_quantize(folder, name) for name in (MODEL_FILE, FLOAT_FILE)]
         self.folder = folder
         self.session, self.fallback = (onnxruntime.InferenceSession(
             f, providers=['CPUExecutionProvider']) for f in files)
@@ -397,6 +403,22 @@ class Int8Runner(object):
         return mx.nd.array(logits)
 
 
+def check_made_for(folder, model, net, params=None):
+    """Refuse the INT8 model in ``folder`` unless ``quantization.json`` says it was made
+    from ``model`` with ``net``'s classes and head (and from ``params``, if given)."""
+    with open(_written_by_quantize(folder, REPORT_FILE)) as f:
+        made = json.load(f)
+    wanted = {'model': model, 'num_classes': net.nclass, 'head': net.head_name}
+    if params:
+        wanted['params'] = os.path.abspath(params)
+    other = ['%s %s (asked: %s)' % (k, made.get(k), v) for k, v in wanted.items()
+             if made.get(k) != v]
+    if other:
+        raise BadInputError('the INT8 model in %s was made from another network: %s; quantize '
+                            'this one, or predict with the options it was made with' % (
+                                folder, ', '.join(other)))
+
+
 def range_scale(text):
     """``--range-scales``' values: a positive number, or ``minmax`` (None)."""
     if text == 'minmax':
@@ -415,31 +437,31 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--model', required=True)
     parser.add_argument('--params', required=True, help='trained .params file')
-    parser.add_argument('--num-classes', type=int)
+    parser.add_argument('--num-classes', type=positive_int)
     parser.add_argument('--head', choices=sorted(HEADS), help="overrides the model name's head")
     parser.add_argument('--calib-list', required=True,
                         help='list file (path num_frames label) of calibration videos')
     parser.add_argument('--data-root', default='', help='folder the list paths are relative to')
-    parser.add_argument('--calib-videos', type=int, default=16,
+    parser.add_argument('--calib-videos', type=positive_int, default=16,
                         help='videos to calibrate on, %d views each' % VIEWS_PER_VIDEO)
     parser.add_argument('--range-scales', nargs='+', type=range_scale,
                         default=list(RANGE_SCALES), metavar='SCALE',
                         help='candidate activation ranges: multiples of the median view extreme, '
                              'or minmax (default: 2 3 4 6 8 minmax; each costs a quantization)')
-    parser.add_argument('--check-videos', type=int, default=16,
+    parser.add_argument('--check-videos', type=positive_int, default=16,
                         help='further videos of the list, held out: they choose the activation '
                              'ranges and the float32 fallback margin')
     parser.add_argument('--protocol', choices=TEST_PROTOCOLS,
                         help="the views predict will give it (default: the model's)")
-    parser.add_argument('--num-segments', type=int, default=3)
-    parser.add_argument('--new-length', type=int, default=32)
-    parser.add_argument('--new-step', type=int, default=2)
-    parser.add_argument('--input-size', type=int, default=224)
-    parser.add_argument('--short-side', type=int, default=256)
-    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument('--num-segments', type=positive_int, default=3)
+    parser.add_argument('--new-length', type=positive_int, default=32)
+    parser.add_argument('--new-step', type=positive_int, default=2)
+    parser.add_argument('--input-size', type=input_size, default=224)
+    parser.add_argument('--short-side', type=input_size, default=256)
+    parser.add_argument('--out', required=True, type=output_folder, help='output folder')
     args = parser.parse_args(argv)
-    if min(args.calib_videos, args.check_videos) < 1:
-        parser.error('--calib-videos and --check-videos must be at least 1')
+    if args.protocol:
+        check_protocol(parser, args.protocol, model_entry(args.model)['arch'])
     net = get_model(args.model, nclass=args.num_classes, pretrained=args.params,
                     num_segments=1, **({'head': args.head} if args.head else {}))
     protocol_name, protocol = test_protocol(args, args.model.split('_')[0],

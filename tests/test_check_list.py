@@ -42,6 +42,7 @@ def videos(real_videos, tmp_path_factory):
     folder = tmp_path_factory.mktemp('check')
     carphone = real_videos['carphone_pristine.mp4']  # H.264, 176x144, moov at the end
     ffmpeg('-i', carphone, '-c', 'copy', '-frames:v', '40', str(folder / 'good.mp4'))
+    (folder / 'again.mp4').write_bytes((folder / 'good.mp4').read_bytes())
     ffmpeg('-i', carphone, '-c', 'copy', '-frames:v', '6', str(folder / 'short.mp4'))
     data = open(carphone, 'rb').read()
     (folder / 'cut.mp4').write_bytes(data[:len(data) // 2])  # its index is lost
@@ -69,10 +70,10 @@ def test_each_bad_entry_is_reported_once_and_left_out(videos, tmp_path):
                          'audio.mp4 40 1\n'
                          'truncated.mp4 40 1\n'
                          'short.mp4 6 2\n'
-                         'good.mp4 35 2\n'           # the frame count differs
+                         'again.mp4 35 2\n'          # the frame count differs
                          'good.mp4 forty 1\n'        # line 11: not a number
                          '\n'
-                         'good.mp4 40 1\n')
+                         'good.mp4 40 1\n')          # listed before
     done = run('check', str(list_file), '--data-root', str(videos),
                '--model', 'i3d_resnet50_dfb_custom', '--new-length', '8', '--new-step', '2',
                '--num-classes', '3', '--workers', '2')
@@ -87,19 +88,24 @@ def test_each_bad_entry_is_reported_once_and_left_out(videos, tmp_path):
         where['random.mp4']: ('unreadable', 'decord cannot open it'),
         where['cut.mp4']: ('unreadable', 'decord cannot open it'),
         where['audio.mp4']: ('unreadable', 'decord cannot open it'),
-        where['truncated.mp4']: ('truncated', 'decord cannot decode frames'),
+        where['truncated.mp4']: ('truncated', 'truncated or corrupt: cannot decode frames'),
         where['short.mp4']: ('too short', '6 frames, the i3d-train sampling takes 15'),
+        where['good.mp4']: ('repeated', 'listed before with label 0'),
     }
-    frame_count = report.pop(where['good.mp4'])  # the only entry of good.mp4 reported
+    frame_count = report.pop(where['again.mp4'])
     assert frame_count == ('frame count', '40 frames, the list says 35')
     assert sorted(report) == sorted(expected)
     for path, (problem, details) in expected.items():
         assert report[path][0] == problem and details in report[path][1], (path, report[path])
     assert read_video_list(str(list_file) + '.clean') == [
-        ('good.mp4', 40, 0), ('good.mp4', 40, 2), ('good.mp4', 40, 1)]
-    assert ('12 entries checked: 3 kept (1 with the frame count found, not the listed one), '
-            '9 left out (2 bad line, 1 missing, 1 empty, 3 unreadable, 1 truncated, '
-            '1 too short)') in done.stdout
+        ('good.mp4', 40, 0), ('again.mp4', 40, 2)]
+    assert ('12 entries checked: 2 kept (1 with the frame count found, not the listed one), '
+            '10 left out (2 bad line, 1 repeated, 1 missing, 1 empty, 3 unreadable, '
+            '1 truncated, 1 too short)') in done.stdout
+    strict = run('check', str(list_file), '--data-root', str(videos), '--strict',
+                 '--model', 'i3d_resnet50_dfb_custom', '--new-length', '8', '--new-step', '2',
+                 '--num-classes', '3', '--workers', '2')
+    assert strict.returncode == 1 and strict.stdout == done.stdout
     assert 'short sides of the kept videos: min 144, median 144, max 144' in done.stdout
 
 

@@ -20,16 +20,9 @@ import sys
 from gluon_dfb.data.check import check_list, describe_check
 from gluon_dfb.data.prepare import prepare_kinetics, prepare_sthsthv1
 from gluon_dfb.data.resize import resize_list
-from gluon_dfb.errors import run_command
+from gluon_dfb.arguments import crf, output_file, output_folder, positive_int as positive
+from gluon_dfb.errors import Interrupted, run_command
 from gluon_dfb.zoo import CATALOGUE, model_entry
-
-
-def positive(text):
-    """An argparse type: an integer of at least 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('%s is not a positive integer' % text)
-    return value
 
 
 def add_annotation_command(commands, name, help_text):
@@ -41,11 +34,12 @@ def add_annotation_command(commands, name, help_text):
     if name == 'sthsthv1':
         p.add_argument('--labels', required=True, help='something-something-v1-labels.csv')
     p.add_argument('--root', required=True, help='folder of the videos / frame folders')
-    p.add_argument('--out', required=True, help='list file to write')
+    p.add_argument('--out', required=True, type=output_file, help='list file to write')
     p.add_argument('--classes', required=True,
                    help='class list: written, or for Kinetics read if it exists (use '
                         "the training split's for validation)")
-    p.add_argument('--rejects', help='unreadable entries and why (default OUT.rejects)')
+    p.add_argument('--rejects', type=output_file,
+                   help='unreadable entries and why (default OUT.rejects)')
     p.add_argument('--num-workers', '--workers', dest='workers', type=positive, default=2)
 
 
@@ -68,8 +62,12 @@ def parser():
     c.add_argument('--new-length', type=positive, help='I3D clip length (default 32)')
     c.add_argument('--new-step', type=positive, help='I3D frame step (default 2)')
     c.add_argument('--num-classes', type=positive, help="labels in [0, N) (default: the model's)")
-    c.add_argument('--out', help='cleaned list (default LIST.clean)')
-    c.add_argument('--report', help='the problems, path<TAB>problem<TAB>details '
+    c.add_argument('--out', type=output_file, help='cleaned list (default LIST.clean)')
+    c.add_argument('--strict', action='store_true',
+                   help='exit with status 1 if any problem was found (the cleaned list is '
+                        'still written)')
+    c.add_argument('--report', type=output_file,
+                   help='the problems, path<TAB>problem<TAB>details '
                                     '(default LIST.check)')
     c.add_argument('--workers', '--num-workers', type=positive, default=2)
 
@@ -77,14 +75,18 @@ def parser():
                             'side, frequent keyframes) and write its list; resumable')
     r.add_argument('list', help='list file: path num_frames label')
     r.add_argument('--data-root', default='', help='folder the list paths are relative to')
-    r.add_argument('--out-root', required=True, help='folder of the re-encoded videos')
+    r.add_argument('--out-root', required=True, type=output_folder,
+                   help='folder of the re-encoded videos')
     r.add_argument('--short-side', type=positive, default=256,
                    help='videos already at or below it keep their size (re-encoded)')
     r.add_argument('--keyint', type=positive, default=16, help='frames between keyframes, at most')
-    r.add_argument('--crf', type=int, default=18, help='x264 quality (lower: better, larger)')
-    r.add_argument('--out', help='list of the re-encoded videos (default LIST_SHORTSIDE.txt, '
-                                 'e.g. train_256.txt)')
-    r.add_argument('--rejects', help='failed videos and why (default OUT.rejects)')
+    r.add_argument('--crf', type=crf, default=18,
+                   help='x264 quality, 0 (lossless) .. 51 (lower: better, larger)')
+    r.add_argument('--out', type=output_file,
+                   help='list of the re-encoded videos (default LIST_SHORTSIDE.txt, e.g. '
+                        'train_256.txt)')
+    r.add_argument('--rejects', type=output_file, help='failed videos and why (default '
+                                                      'OUT.rejects)')
     r.add_argument('--workers', '--num-workers', type=positive, default=2)
     return p
 
@@ -115,7 +117,7 @@ def check(args):
                                      args.workers)
     print('%s\ncleaned list: %s, report: %s' % (describe_check(counts, short_sides), clean,
                                                 report))
-    return 0
+    return 1 if args.strict and set(counts) - {''} else 0
 
 
 def resize(args):
@@ -123,8 +125,12 @@ def resize(args):
     stem, ext = os.path.splitext(args.list)
     out = args.out or '%s_%d%s' % (stem, args.short_side, ext)
     rejects = args.rejects or out + '.rejects'
-    counts, failed = resize_list(args.list, args.data_root, args.out_root, out, rejects,
-                                 args.short_side, args.keyint, args.crf, args.workers)
+    try:
+        counts, failed = resize_list(args.list, args.data_root, args.out_root, out, rejects,
+                                     args.short_side, args.keyint, args.crf, args.workers)
+    except KeyboardInterrupt:
+        raise Interrupted('interrupted: the videos re-encoded so far are kept in %s; the same '
+                          'command goes on with the others' % args.out_root) from None
     print('%d re-encoded, %d already complete, %d failed; list of the outputs: %s'
           % (counts['encoded'], counts['complete'], len(failed), out))
     if failed:

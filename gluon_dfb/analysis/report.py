@@ -15,7 +15,9 @@ import re
 
 import numpy as np
 
+from ..arguments import output_folder, positive_int
 from ..engine.evaluate import load_predictions
+from ..errors import BadInputError, MissingFileError
 from .metrics import (confusion_matrix, group_accuracy, most_confused_pairs,
                       per_class_accuracy, topk_accuracy)
 from .plots import plot_confusion
@@ -23,11 +25,30 @@ from .plots import plot_confusion
 __all__ = ['summarize', 'write_report']
 
 
+def class_names(predictions, source):
+    """The class names of a predictions file (its column numbers if it has none);
+    BadInputError naming ``source`` if they do not fit its probabilities."""
+    nclass = predictions['probabilities'].shape[1]
+    names = [str(c) for c in predictions['classes']] or [str(i) for i in range(nclass)]
+    if len(names) != nclass:
+        raise BadInputError('%s names %d classes for probabilities of %d: its class list '
+                            'is another model\'s' % (source, len(names), nclass))
+    return names
+
+
+def check_groups(groups, names, source):
+    """BadInputError naming ``source`` if a group names a class the predictions lack."""
+    unknown = sorted({m for members in groups.values() for m in members} - set(names))
+    if unknown:
+        raise BadInputError('%s names %d classes that are not in the predictions: %s' % (
+            source, len(unknown), ', '.join(repr(u) for u in unknown[:5])))
+
+
 def summarize(predictions, groups=None):
     """The figures of one predictions file (see :func:`load_predictions`)."""
     probabilities, labels = predictions['probabilities'], predictions['labels']
     nclass = probabilities.shape[1]
-    names = [str(c) for c in predictions['classes']] or [str(i) for i in range(nclass)]
+    names = class_names(predictions, predictions['model'])
     matrix = confusion_matrix(labels, probabilities.argmax(axis=1), nclass)
     per_class = per_class_accuracy(matrix)
     summary = {'model': predictions['model'], 'protocol': predictions['protocol'],
@@ -40,16 +61,36 @@ def summarize(predictions, groups=None):
     return summary
 
 
+def read_json(path):
+    """A JSON file's content; UserError naming it if it is missing or not JSON."""
+    if not os.path.isfile(path):
+        raise MissingFileError('%s: no such file' % path)
+    try:
+        with open(path, encoding='utf-8-sig') as f:
+            return json.load(f)
+    except ValueError as err:
+        raise BadInputError('%s is not JSON: %s' % (path, err)) from None
+
+
 def _slug(text):
     return re.sub(r'[^a-z0-9]+', '_', text.lower()).strip('_')
 
 
 def write_report(predictions_file, out_dir, baseline_file=None, groups_file=None, pairs=10):
-    """Write ``report.md`` and the PNGs; returns the summaries (model, baseline)."""
+    """Write ``report.md`` and the PNGs; returns the summaries (model, baseline).
+    Inputs that do not fit together are refused before anything is written."""
+    loaded = {f: load_predictions(f) for f in filter(None, (predictions_file, baseline_file))}
+    names = [class_names(predictions, source) for source, predictions in loaded.items()][0]
+    if baseline_file and not np.array_equal(loaded[baseline_file]['labels'],
+                                            loaded[predictions_file]['labels']):
+        raise BadInputError('%s and %s are not predictions of the same videos' % (
+            baseline_file, predictions_file))
+    groups = read_json(groups_file) if groups_file else None
+    if groups:
+        check_groups(groups, names, groups_file)
+    ours = summarize(loaded[predictions_file], groups)
+    base = summarize(loaded[baseline_file], groups) if baseline_file else None
     os.makedirs(out_dir, exist_ok=True)
-    groups = json.load(open(groups_file)) if groups_file else None
-    ours = summarize(load_predictions(predictions_file), groups)
-    base = summarize(load_predictions(baseline_file), groups) if baseline_file else None
     names = ours['names']
     lines = ['# Analysis of %s' % ours['model'], '',
              'Test protocol: **%s**, %d videos.' % (ours['protocol'], ours['videos']), '',
@@ -104,8 +145,8 @@ def main(argv=None):
     parser.add_argument('predictions')
     parser.add_argument('--baseline', help="a baseline's predictions on the same videos")
     parser.add_argument('--groups', help='JSON: group name -> class names')
-    parser.add_argument('--pairs', type=int, default=10)
-    parser.add_argument('--out', default='analysis')
+    parser.add_argument('--pairs', type=positive_int, default=10)
+    parser.add_argument('--out', type=output_folder, default='analysis')
     args = parser.parse_args(argv)
     ours, base = write_report(args.predictions, args.out, args.baseline, args.groups,
                               args.pairs)

@@ -11,14 +11,14 @@ from .decode import VideoReadError, probe_video, read_folder_frames
 from .parallel import parallel_map
 from .protocols import training_protocol
 from .sampling import clip_span
-from .video_list import read_video_list
+from .video_list import read_video_list, repeated_entries
 
 __all__ = ['check_list', 'describe_check', 'check_video', 'frames_needed',
            'count_frame_files', 'PROBLEMS', 'KEPT_PROBLEMS']
 
 # the problems a report names, in the order they are looked for (one per entry)
-PROBLEMS = ('bad line', 'missing', 'empty', 'unreadable', 'truncated', 'too short',
-            'frame count')
+PROBLEMS = ('bad line', 'repeated', 'missing', 'empty', 'unreadable', 'truncated',
+            'too short', 'frame count')
 KEPT_PROBLEMS = ('frame count',)  # kept in the cleaned list, with the count found
 
 
@@ -100,8 +100,8 @@ def check_list(list_file, root, sampling, clean_file, report_file, frame_pattern
                num_classes=None, workers=2):
     """Check every entry of a list file (in ``workers`` processes, with a progress bar).
 
-    Bad lines, and entries that are missing, empty, unreadable, truncated or shorter
-    than the sampling takes, are left out of the cleaned list; entries whose frame count
+    Bad lines, entries that repeat an earlier one's path, and entries that are missing,
+    empty, unreadable, truncated or shorter than the sampling takes, are left out of the cleaned list; entries whose frame count
     differs from the list's are kept with the count found. Each problem is one line of
     the report: ``path<TAB>problem<TAB>details`` (for a bad line ``LIST:LINE`` as path).
 
@@ -130,10 +130,16 @@ def check_list(list_file, root, sampling, clean_file, report_file, frame_pattern
     """
     bad_lines = []
     records = read_video_list(list_file, num_classes, bad_lines)
-    results = parallel_map(functools.partial(check_video, root=root, sampling=sampling,
-                                             frame_pattern=frame_pattern),
-                           list(enumerate(records)), workers,
-                           'checking %s' % os.path.basename(list_file), chunksize=4)
+    repeats = repeated_entries(records)
+    checked = [item for item in enumerate(records) if item[0] not in repeats]
+    found = dict(zip([index for index, _ in checked], parallel_map(
+        functools.partial(check_video, root=root, sampling=sampling,
+                          frame_pattern=frame_pattern),
+        checked, workers, 'checking %s' % os.path.basename(list_file), chunksize=4)))
+    for index, first in repeats.items():
+        found[index] = ('repeated', 0, None, 'listed before with label %d (left out here)' %
+                        records[first].label)
+    results = [found[index] for index in range(len(records))]
     counts = collections.Counter({'bad line': len(bad_lines)} if bad_lines else {})
     short_sides = []
     with open(clean_file, 'w') as clean, open(report_file, 'w') as report:

@@ -58,6 +58,8 @@ class OpenVideo(object):
     """
 
     def __init__(self, path):
+        if os.path.isdir(path):
+            raise VideoReadError(path, 'a folder, not a video file')
         if not os.path.isfile(path):
             raise VideoReadError(path, 'no such file', 'missing')
         if os.path.getsize(path) == 0:
@@ -93,12 +95,16 @@ class OpenVideo(object):
                 self.reader.seek_accurate(index)
                 frame = np.from_dlpack(_DLPack(self.reader.next()))
             except DECORD_ERRORS as err:
-                raise VideoReadError(self.path, 'decord cannot decode frames %d..%d of %d (%s)'
-                                     % (wanted[0], wanted[-1], self.num_frames,
-                                        _first_line(err)), 'truncated') from None
+                raise VideoReadError(self.path, 'truncated or corrupt: cannot decode frames '
+                                     '%d..%d of the %d it lists (decord: %s)' % (
+                                         wanted[0], wanted[-1], self.num_frames,
+                                         _first_line(err)), 'truncated') from None
             except StopIteration:
-                raise VideoReadError(self.path, 'decoded %d of %d frames' % (k, len(wanted)),
-                                     'truncated') from None
+                raise VideoReadError(self.path, 'truncated or corrupt: decoded %d of %d frames'
+                                     % (k, len(wanted)), 'truncated') from None
+            if frame.ndim != 3 or frame.shape[2] != 3:
+                raise VideoReadError(self.path, 'decoded frames of shape %s, not height x '
+                                     'width x 3 colours' % 'x'.join(map(str, frame.shape)))
             if frames is None:
                 height, width = resized_shape(frame.shape[0], frame.shape[1], short_side)
                 frames = np.empty((len(wanted), height, width, 3), np.uint8)

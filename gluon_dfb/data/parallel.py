@@ -1,4 +1,5 @@
 """Running one function over many videos in worker processes, with a progress bar."""
+import signal
 from multiprocessing import Pool
 
 from tqdm import tqdm
@@ -27,6 +28,9 @@ def parallel_map(function, items, workers, desc, chunksize=1):
     list
         The results, in the order of ``items``.
     """
-    with Pool(workers) as pool:
+    # Ctrl-C reaches the parent alone (KeyboardInterrupt, which ends the pool), not each
+    # worker with a traceback of its own
+    with Pool(workers, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) \
+            as pool:
         return list(tqdm(pool.imap(function, items, chunksize=chunksize), total=len(items),
                          desc=desc))

@@ -8,7 +8,7 @@ import numpy as np
 from mxnet.gluon.data import Dataset
 
 from .decode import VideoReadError, read_folder_frames, read_video_frames
-from .video_list import read_video_list
+from .video_list import read_video_list, repeated_entries
 
 __all__ = ['VideoDataset', 'read_views']
 
@@ -52,6 +52,13 @@ class VideoDataset(Dataset):
     def __init__(self, list_file, protocol, root='', num_classes=None, frame_pattern=None,
                  short_side=256, strict=False, seed=0):
         self.records = read_video_list(list_file, num_classes)
+        repeats = repeated_entries(self.records)
+        if repeats:
+            index, first = min(repeats.items())
+            logger.warning('%s lists %d videos again (the first: %s, entries %d and %d): each '
+                           'entry is sampled; prepare_data.py check leaves the repeats out',
+                           list_file, len(repeats), self.records[index].path, first + 1,
+                           index + 1)
         self.list_file, self.protocol, self.root = list_file, protocol, root
         self.frame_pattern, self.short_side, self.strict = frame_pattern, short_side, strict
         self.seed, self.epoch = seed, 0

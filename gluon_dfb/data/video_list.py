@@ -4,7 +4,7 @@ from collections import namedtuple
 
 from ..errors import BadInputError, MissingFileError
 
-__all__ = ['VideoRecord', 'read_video_list']
+__all__ = ['VideoRecord', 'read_video_list', 'repeated_entries']
 
 VideoRecord = namedtuple('VideoRecord', ['path', 'num_frames', 'label'])
 
@@ -30,7 +30,7 @@ def read_video_list(list_file, num_classes=None, bad_lines=None):
     if not os.path.isfile(list_file):
         raise MissingFileError('List file %s does not exist' % list_file)
     records, skipped = [], 0
-    with open(list_file) as f:
+    with open(list_file, encoding='utf-8-sig') as f:  # a byte-order mark is no path
         for number, line in enumerate(f, 1):
             if not line.strip():
                 continue
@@ -59,3 +59,16 @@ def _parse_line(line, where, num_classes):
         raise BadInputError('%s: label %d outside [0, %s)' % (
             where, label, num_classes if num_classes is not None else 'inf'))
     return VideoRecord(path, num_frames, label)
+
+
+def repeated_entries(records):
+    """The entries that repeat an earlier entry's path (with its label or another):
+    ``{index: index of the first entry of that path}``."""
+    first, repeats = {}, {}
+    for index, record in enumerate(records):
+        path = os.path.normpath(record.path)
+        if path in first:
+            repeats[index] = first[path]
+        else:
+            first[path] = index
+    return repeats

@@ -1,13 +1,15 @@
 """Test-time evaluation (paper sec. 4.2): all views of a video in one batch, softmax
 averaged over the views, per-video predictions saved for the analysis."""
 import logging
+import os
 
 import mxnet as mx
 import numpy as np
 from tqdm import tqdm
 
 from ..data import VideoDataset, VideoReadError, evaluation_protocol
-from ..errors import BadInputError
+from ..errors import BadInputError, MissingFileError
+from ..outputs import written_together
 from ..zoo import get_model
 
 __all__ = ['video_probabilities', 'top_classes', 'evaluate_list', 'save_predictions',
@@ -115,14 +117,28 @@ class _ReadOrSkip(mx.gluon.data.Dataset):
 
 
 def save_predictions(path, probabilities, labels, paths, classes, protocol, model):
-    """Write per-video predictions (``.npz``) for :mod:`gluon_dfb.analysis`."""
-    np.savez(path, probabilities=probabilities, labels=labels, paths=np.array(paths),
-             classes=np.array(classes), protocol=protocol, model=model)
+    """Write per-video predictions for :mod:`gluon_dfb.analysis`, whole or not at all;
+    returns the file written (``path``, ``.npz`` added if it lacks it)."""
+    path = path if path.endswith('.npz') else path + '.npz'
+    with written_together([path]) as partial:
+        np.savez(partial[0], probabilities=probabilities, labels=labels, paths=np.array(paths),
+                 classes=np.array(classes), protocol=protocol, model=model)
+    return path
 
 
 def load_predictions(path):
     """Read a predictions file; a dict of its arrays (``protocol`` and ``model`` as str)."""
-    with np.load(path) as data:
-        result = {k: data[k] for k in data.files}
+    if not os.path.isfile(path):
+        raise MissingFileError('%s: no such predictions file' % path)
+    try:
+        with np.load(path) as data:
+            result = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as err:
+        raise BadInputError('%s is not a predictions file of test_recognizer.py (%s)' % (
+            path, err)) from None
+    missing = {'probabilities', 'labels', 'classes', 'protocol', 'model'} - set(result)
+    if missing:
+        raise BadInputError('%s is not a predictions file of test_recognizer.py: it lacks %s'
+                            % (path, ', '.join(sorted(missing))))
     result['protocol'], result['model'] = str(result['protocol']), str(result['model'])
     return result
