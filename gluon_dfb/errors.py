@@ -4,7 +4,8 @@ flag; any other exception is a bug and keeps its traceback."""
 import os
 import sys
 
-__all__ = ['UserError', 'BadInputError', 'MissingFileError', 'Interrupted', 'run_command']
+__all__ = ['UserError', 'BadInputError', 'MissingFileError', 'Interrupted', 'run_command',
+           'error_summary']
 
 
 class UserError(Exception):
@@ -19,6 +20,15 @@ class BadInputError(UserError, ValueError):
 
 class MissingFileError(UserError, FileNotFoundError):
     """A file the user named does not exist."""
+
+
+def error_summary(err):
+    """The line of an exception's message that says what went wrong: MXNet's messages
+    start with a traceback of its C++ frames and end with the check that failed."""
+    lines = [l.strip() for l in str(err).strip().splitlines() if l.strip()]
+    if not lines:
+        return type(err).__name__
+    return lines[-1].replace('MXNetError: ', '')[:300]
 
 
 class Interrupted(UserError):

@@ -9,7 +9,7 @@ import numpy as np
 import requests
 from tqdm import tqdm
 
-from .errors import BadInputError, MissingFileError, UserError
+from .errors import BadInputError, MissingFileError, UserError, error_summary
 
 __all__ = ['LoadReport', 'read_params', 'assign_params', 'load_params', 'WeightStore',
            'WeightStoreError', 'sha1_of', 'store_root']
@@ -31,7 +31,7 @@ def read_params(filename):
         arrays = mx.nd.load(filename)
     except mx.base.MXNetError as err:
         raise BadInputError('%s is not a readable MXNet parameter file (%s)'
-                            % (filename, str(err).strip().splitlines()[0])) from None
+                            % (filename, error_summary(err))) from None
     if not isinstance(arrays, dict) or not arrays:
         raise BadInputError('%s holds no named parameters' % filename)
     broken = sorted(k for k, v in arrays.items() if not np.isfinite(v.asnumpy()).all())

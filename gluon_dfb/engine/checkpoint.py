@@ -7,7 +7,7 @@ import json
 import logging
 import os
 
-from ..errors import UserError
+from ..errors import UserError, error_summary
 from ..outputs import strict_json
 
 __all__ = ['save_checkpoint', 'save_best', 'best_score', 'latest_checkpoint',
@@ -38,7 +38,7 @@ def _atomic(path, write):
         full = (getattr(err, 'errno', None) == errno.ENOSPC or
                 'Write incomplete' in str(err))  # MXNet's words for a short write
         raise UserError('cannot write %s: %s' % (
-            path, 'the disk is full' if full else str(err).splitlines()[0])) from err
+            path, 'the disk is full' if full else error_summary(err))) from err
 
 
 def write_json(path, obj):
@@ -120,5 +120,5 @@ def load_newest_checkpoint(out_dir, net, trainer, ctx):
             return stem, load_checkpoint(stem, net, trainer, ctx)
         except Exception as err:  # MXNetError, ValueError, OSError: a damaged file
             logger.warning('%s cannot be loaded (%s): trying the checkpoint before it',
-                           stem, str(err).splitlines()[0])
+                           stem, error_summary(err))
     return None, None
