@@ -31,8 +31,8 @@ from .data import TEST_PROTOCOLS, VideoReadError, evaluation_protocol, read_view
 from .data.decode import OpenVideo
 from .data.prepare import VIDEO_EXTENSIONS
 from .engine.evaluate import top_classes, video_probabilities
-from .arguments import (crf, input_size, non_negative_int, output_file, output_folder,
-                        positive_float, positive_int, probability, read_class_names)
+from .arguments import (crf, input_size, non_negative_float, non_negative_int, output_file,
+                        output_folder, positive_float, positive_int, read_class_names)
 from .engine.options import check_protocol, test_protocol
 from .errors import BadInputError, run_command
 from .onnx_runner import ENGINES, OnnxRunner, default_engine
@@ -157,10 +157,11 @@ def main(argv=None):
     parser.add_argument('--int8', metavar='DIR',
                         help='run the INT8 model that python -m gluon_dfb.quantize wrote in DIR '
                              '(onnxruntime; views of its calibration view shape only)')
-    parser.add_argument('--int8-fallback', type=probability, metavar='MARGIN',
+    parser.add_argument('--int8-fallback', type=non_negative_float, metavar='MARGIN',
                         help='with --int8: score a video (or window) again in float32 when its '
                              'INT8 top class leads the runner-up by less than MARGIN in '
-                             'probability (default: the margin quantize measured; 0: never)')
+                             'probability (default: the margin quantize measured; 0: never; '
+                             'above 1: always)')
     parser.add_argument('--window', type=positive_float, metavar='SECONDS',
                         help='score one video window by window with the 1clip protocol; '
                              'default: the model\'s clip span (I3D: new_length x new_step '

@@ -202,8 +202,8 @@ def predict_argv(data, *extra):
     (['--timeline', VIDEOS], 'argument --timeline: .* is a folder; a file name is needed'),
     (['--annotate', 'x.mp4', '--crf', '60'], "argument --crf: 60 is outside libx264's"),
     (['--window', '0'], 'argument --window: 0 is not a positive number'),
-    (['--int8', 'int8', '--int8-fallback', '2'], r'argument --int8-fallback: 2 is not in '
-                                                 r'\[0, 1\]')])
+    (['--int8', 'int8', '--int8-fallback', '-1'], 'argument --int8-fallback: -1 is not a '
+                                                  'number of at least 0')])
 def test_predict_options_are_checked_before_any_video_is_read(extra, message, data, capsys):
     assert_refused(cli(capsys, predict.main, *predict_argv(data, *extra)), message)
 

@@ -21,10 +21,10 @@ from ..zoo import get_model
 from .checkpoint import (best_score, checkpoint_options, latest_checkpoint,
                          load_newest_checkpoint, remove_temporaries, save_best, save_checkpoint,
                          write_json)
-from .options import RESUMABLE_CHANGES, parse_training_args
 from .curves import plot_curves
 from .distributed import Workers
 from .loss_scaler import DynamicLossScaler
+from .options import RESUMABLE_CHANGES, parse_training_args
 
 __all__ = ['train', 'main', 'make_trainer', 'output_names', 'run_options', 'OUTPUT_NAMES',
            'TrainingDiverged']
