@@ -10,7 +10,8 @@ import mxnet as mx
 from .errors import BadInputError, MissingFileError
 
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float',
-           'dropout_rate', 'input_size', 'crf', 'gpu_ids', 'epochs_list', 'input_shape',
+           'dropout_rate', 'input_size', 'crf', 'gpu_ids', 'epochs_list', 'frame_pattern',
+           'input_shape',
            'output_file', 'output_folder', 'check_positive_int', 'check_dropout',
            'read_class_names', 'MIN_INPUT_SIZE']
 
@@ -105,6 +106,18 @@ def epochs_list(text):
     if any(e < 0 for e in epochs):
         raise argparse.ArgumentTypeError('%r has a negative epoch' % text)
     return epochs
+
+
+def frame_pattern(text):
+    """The file name of frame ``i`` as ``text.format(i)``, e.g. ``{:05d}.jpg``."""
+    try:
+        names = {text.format(1), text.format(2)}
+    except (ValueError, IndexError, KeyError):
+        names = ()
+    if len(names) != 2:
+        raise argparse.ArgumentTypeError('%r does not number frames: give a format such as '
+                                         "'{:05d}.jpg' (frame 1: 00001.jpg)" % text)
+    return text
 
 
 def input_shape(text):

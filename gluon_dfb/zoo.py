@@ -59,6 +59,8 @@ def model_entry(name):
     BadInputError
         For an unknown name, suggesting the closest valid ones.
     """
+    if not isinstance(name, str):
+        raise TypeError('a model name is a string such as %r, not %r' % (list_models()[0], name))
     if name not in _MODELS:
         close = difflib.get_close_matches(name, _MODELS, n=3, cutoff=0.5)
         raise BadInputError(

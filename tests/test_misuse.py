@@ -94,6 +94,8 @@ def run_training(capsys, arch_argv):
     ('--dropout', '1', r'not in \[0, 1\)'), ('--dropout', '-0.5', r'not in \[0, 1\)'),
     ('--num-filters', '0', 'not a positive'), ('--gpus', '0', 'GPU 0 is not available'),
     ('--batch-size', 'eight', "'eight' is not an integer"),
+    ('--frame-pattern', '{:05d', 'does not number frames'),
+    ('--frame-pattern', 'frame.jpg', 'does not number frames'),
     ('--out-dir', BIKES, 'is a file; a folder is needed')])
 def test_training_flags_are_checked_before_any_work(flag, value, message, data, tmp_path,
                                                    capsys):
@@ -133,12 +135,13 @@ def test_the_other_commands_check_their_numbers(main, argv, message, tmp_path, c
                                      "take .*num_segments"),
     (dict(use_pool2=True), TypeError, "unexpected keyword argument 'use_pool2'"),
     (dict(pretrained=123), TypeError, 'pretrained must be True, False, a tag or a path'),
+    (dict(name=50), TypeError, 'a model name is a string'),
     (dict(pretrained='x.params', pretrained_base='y.params'), BadInputError,
      'exclude each other')])
 def test_get_model_names_the_argument_it_cannot_build_from(keywords, error, message):
-    arguments = dict(dict(nclass=4), **keywords)
+    arguments = dict(dict(name=MODEL, nclass=4), **keywords)
     with pytest.raises(error, match=message):
-        get_model(MODEL, **arguments)
+        get_model(**arguments)
 
 
 def test_get_model_takes_the_keywords_of_its_architecture():

@@ -20,7 +20,8 @@ import sys
 from gluon_dfb.data.check import check_list, describe_check
 from gluon_dfb.data.prepare import prepare_kinetics, prepare_sthsthv1
 from gluon_dfb.data.resize import resize_list
-from gluon_dfb.arguments import crf, output_file, output_folder, positive_int as positive
+from gluon_dfb.arguments import (crf, frame_pattern, output_file, output_folder,
+                                 positive_int as positive)
 from gluon_dfb.errors import Interrupted, run_command
 from gluon_dfb.zoo import CATALOGUE, model_entry
 
@@ -54,7 +55,8 @@ def parser():
                             "training sampling once, report problems, write a cleaned list")
     c.add_argument('list', help='list file: path num_frames label')
     c.add_argument('--data-root', default='', help='folder the list paths are relative to')
-    c.add_argument('--frame-pattern', help="frame folders, e.g. '{:05d}.jpg'")
+    c.add_argument('--frame-pattern', type=frame_pattern,
+                   help="frame folders, e.g. '{:05d}.jpg'")
     which = c.add_mutually_exclusive_group(required=True)
     which.add_argument('--model', help='zoo name: its architecture, sampling and classes')
     which.add_argument('--arch', choices=sorted(CATALOGUE['archs']))

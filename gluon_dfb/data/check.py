@@ -101,8 +101,9 @@ def check_list(list_file, root, sampling, clean_file, report_file, frame_pattern
     """Check every entry of a list file (in ``workers`` processes, with a progress bar).
 
     Bad lines, entries that repeat an earlier one's path, and entries that are missing,
-    empty, unreadable, truncated or shorter than the sampling takes, are left out of the cleaned list; entries whose frame count
-    differs from the list's are kept with the count found. Each problem is one line of
+    empty, unreadable, truncated or shorter than the sampling takes, are left out of the
+    cleaned list; entries whose frame count differs from the list's are kept with the
+    count found. Each problem is one line of
     the report: ``path<TAB>problem<TAB>details`` (for a bad line ``LIST:LINE`` as path).
 
     Parameters

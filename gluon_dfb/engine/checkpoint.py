@@ -11,8 +11,8 @@ from ..errors import UserError, error_summary
 from ..outputs import strict_json
 
 __all__ = ['save_checkpoint', 'save_best', 'best_score', 'latest_checkpoint',
-           'complete_checkpoints', 'checkpoint_options', 'load_checkpoint', 'load_newest_checkpoint',
-           'remove_temporaries', 'write_json']
+           'complete_checkpoints', 'checkpoint_options', 'load_checkpoint',
+           'load_newest_checkpoint', 'remove_temporaries', 'write_json']
 
 logger = logging.getLogger(__name__)
 _TEMPORARY = '.tmp'

@@ -2,9 +2,9 @@
 and the test protocol that the options of the testing command lines choose."""
 import argparse
 
-from ..arguments import (dropout_rate, epochs_list, gpu_ids, input_size, non_negative_float,
-                         non_negative_int, output_file, output_folder, positive_float,
-                         positive_int)
+from ..arguments import (dropout_rate, epochs_list, frame_pattern, gpu_ids, input_size,
+                         non_negative_float, non_negative_int, output_file, output_folder,
+                         positive_float, positive_int)
 from ..data import TEST_PROTOCOLS, evaluation_protocol
 from ..models import HEADS
 from ..zoo import model_entry
@@ -36,7 +36,8 @@ def training_parser(arch):
     p.add_argument('--train-list', required=True, help='list file: path num_frames label')
     p.add_argument('--val-list', help='validation list file (one centre clip per video)')
     p.add_argument('--data-root', default='', help='folder the list paths are relative to')
-    p.add_argument('--frame-pattern', help="read frame folders, e.g. '{:05d}.jpg'")
+    p.add_argument('--frame-pattern', type=frame_pattern,
+                   help="read frame folders, e.g. '{:05d}.jpg'")
     p.add_argument('--num-classes', type=positive_int, help="default: the model's data set")
     p.add_argument('--num-segments', type=positive_int, default=3 if tsn else 1,
                    help='TSN: frames per video (I3D takes one clip: see --new-length)')
@@ -119,7 +120,7 @@ def parse_testing_args(argv=None):
     p.add_argument('--params', required=True, help='trained .params file')
     p.add_argument('--test-list', required=True)
     p.add_argument('--data-root', default='')
-    p.add_argument('--frame-pattern')
+    p.add_argument('--frame-pattern', type=frame_pattern)
     p.add_argument('--num-classes', type=positive_int)
     p.add_argument('--head', choices=sorted(HEADS))
     p.add_argument('--protocol', choices=TEST_PROTOCOLS)
