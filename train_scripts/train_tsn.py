@@ -7,4 +7,4 @@ from gluon_dfb.engine.train import main
 from gluon_dfb.errors import run_command
 
 if __name__ == '__main__':
-    run_command(lambda: main('tsn'))
+    run_command(lambda: main(arch='tsn'))

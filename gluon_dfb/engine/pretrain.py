@@ -3,6 +3,7 @@
 nothing can be downloaded. Writes a GluonCV-layout ``resnet{depth}_v1b`` parameter file
 that ``get_model(..., pretrained_base=PATH)`` loads (inflated for I3D), and a json
 beside it with its sha1, recipe and held-out accuracy."""
+import argparse
 import hashlib
 import json
 import logging
@@ -18,11 +19,13 @@ from mxnet import autograd, gluon
 from gluoncv.model_zoo import resnetv1b
 from tqdm import tqdm
 
+from ..arguments import (non_negative_float, non_negative_int, output_file, positive_float,
+                         positive_int)
 from ..data.proxy_images import COLOURS, num_proxy_classes, render_proxy_images
 from ..data.transforms import normalize
 from ..weights import sha1_of, store_root
 
-__all__ = ['PRETRAIN_DEFAULTS', 'pretrain_trunk', 'proxy_accuracy', 'stored_trunk']
+__all__ = ['PRETRAIN_DEFAULTS', 'pretrain_trunk', 'proxy_accuracy', 'stored_trunk', 'main']
 
 logger = logging.getLogger(__name__)
 
@@ -172,3 +175,23 @@ def stored_trunk(root=None, **recipe):
         logger.warning('%s has sha1 %s, its json says %s: pretraining it again', path, found,
                        info.get('sha1'))
     return path, pretrain_trunk(path, **recipe)
+
+
+def main(argv=None):
+    """``gluon-dfb pretrain`` (``train_scripts/pretrain_trunk.py``): the recipe's options
+    from :data:`PRETRAIN_DEFAULTS`; writes the trunk and prints its held-out accuracy."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--out', required=True, type=output_file,
+                        help='parameter file to write (.params)')
+    for name, value in PRETRAIN_DEFAULTS.items():  # counts from 1, rates above 0
+        kind = {'seed': non_negative_int, 'distractors': non_negative_int,
+                'warmup_steps': non_negative_int, 'wd': non_negative_float}.get(
+            name, positive_int if isinstance(value, int) else positive_float)
+        parser.add_argument('--' + name.replace('_', '-'), type=kind, default=value)
+    args = vars(parser.parse_args(argv))
+    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(message)s')
+    out = args.pop('out')
+    info = pretrain_trunk(out, **args)
+    print('%s: held-out proxy top-1 %.3f of %d classes (shape %.3f, colour %.3f), sha1 %s'
+          % (out, info['heldout']['top1'], info['classes'], info['heldout']['shape'],
+             info['heldout']['colour'], info['sha1']))

@@ -1,6 +1,7 @@
 """The training loop: the paper's recipe (SGD, lr steps, four-term loss), per-output
 accuracy, validation, crash-safe checkpoints and resume, logs, metrics.json, curves;
 one process or data-parallel Horovod workers (:class:`Workers`)."""
+import argparse
 import json
 import logging
 import os
@@ -223,8 +224,13 @@ def train(args):
             handler.close()
 
 
-def main(arch, argv=None):
-    """``train_scripts/train_{arch}.py``: parse, train; Ctrl-C says what was kept."""
+def main(argv=None, arch=None):
+    """``gluon-dfb train`` (the architecture of ``--model``, default TSN) and
+    ``train_scripts/train_{arch}.py``: parse, train; Ctrl-C says what was kept."""
+    if arch is None:
+        model = argparse.ArgumentParser(add_help=False)
+        model.add_argument('--model', default='tsn_')
+        arch = 'i3d' if model.parse_known_args(argv)[0].model.startswith('i3d_') else 'tsn'
     args = parse_training_args(arch, argv)
     try:
         train(args)
