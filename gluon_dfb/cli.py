@@ -14,14 +14,17 @@ VERBS = {
     'train': ('gluon_dfb.engine.train', 'train a TSN or I3D network (the architecture of '
                                         '--model)'),
     'test': ('gluon_dfb.engine.testing', "test a trained network with the paper's protocols"),
-    'predict': ('gluon_dfb.predict', 'top classes of videos, or the timeline of a long one'),
-    'export': ('gluon_dfb.export', 'write a trained network as an MXNet symbol and ONNX'),
-    'quantize': ('gluon_dfb.quantize', 'INT8 model for CPU inference, calibrated on videos'),
+    'predict': ('gluon_dfb.inference.predict', 'top classes of videos, or the timeline of '
+                                               'a long one'),
+    'export': ('gluon_dfb.inference.export', 'write a trained network as an MXNet symbol '
+                                             'and ONNX'),
+    'quantize': ('gluon_dfb.inference.quantize', 'INT8 model for CPU inference, calibrated '
+                                                 'on videos'),
     'prepare': ('gluon_dfb.data.commands', 'list files from annotations; check or re-encode '
                                            'the videos of a list'),
     'pretrain': ('gluon_dfb.engine.pretrain', 'pretrain a stand-in trunk on generated images'),
     'ablation': ('gluon_dfb.ablation.__main__', "the paper's ablation, fairly (make ablation)"),
-    'demo': ('gluon_dfb.demo', 'the main job in minutes on a CPU (make demo)'),
+    'demo': ('gluon_dfb.ablation.demo', 'the main job in minutes on a CPU (make demo)'),
     'analysis': ('gluon_dfb.analysis.report', 'per-class and per-group accuracy, confused '
                                               'pairs, confusion matrices of predictions'),
 }

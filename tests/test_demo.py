@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-import gluon_dfb.demo as demo
+import gluon_dfb.ablation.demo as demo
 from gluon_dfb.ablation import DEFAULTS
 
 

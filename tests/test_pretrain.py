@@ -10,7 +10,7 @@ from gluoncv.model_zoo import resnetv1b
 import gluon_dfb.engine.pretrain as pretrain
 from gluon_dfb import get_model
 from gluon_dfb.data.proxy_images import num_proxy_classes, render_proxy_images
-from gluon_dfb.weights import sha1_of
+from gluon_dfb.zoo.weights import sha1_of
 
 TINY = dict(steps=3, batch_size=8, input_size=32, heldout=64, warmup_steps=1)
 

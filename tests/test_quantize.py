@@ -17,10 +17,10 @@ from gluon_dfb import get_model
 from gluon_dfb.data import evaluation_protocol, read_views, read_video_list
 from gluon_dfb.data.finegrained import make_finegrained_set
 from gluon_dfb.errors import BadInputError
-from gluon_dfb.export import export_onnx, export_symbol
-from gluon_dfb.fold_batch_norm import fold_batch_norm
+from gluon_dfb.inference.export import export_onnx, export_symbol
+from gluon_dfb.inference.fold_batch_norm import fold_batch_norm
+from gluon_dfb.inference.quantize import Int8Runner, range_overrides, scale_name, view_extremes
 from gluon_dfb.nn.loss import DFBLoss
-from gluon_dfb.quantize import Int8Runner, range_overrides, scale_name, view_extremes
 
 SIZE = 64
 #: Per architecture: the test protocol's options for predict and quantize, and the

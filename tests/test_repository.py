@@ -18,17 +18,18 @@ def test_python_version_is_one_that_has_importlib_resources_files():
     required = re.search(r"python_requires='>=(\d+)\.(\d+)'", read('setup.py')).groups()
     stated = re.search(r'Python (\d+)\.(\d+)\+', read('README.rst')).groups()
     assert required == stated
-    # gluon_dfb/zoo.py reads the catalogue with importlib.resources.files (Python 3.9)
-    assert 'resources.files(' in read(os.path.join('gluon_dfb', 'zoo.py'))
+    # the zoo reads the catalogue with importlib.resources.files (Python 3.9)
+    assert 'resources.files(' in read(os.path.join('gluon_dfb', 'zoo', 'catalogue.py'))
     assert tuple(map(int, required)) >= (3, 9)
 
 
 def test_readme_layout_names_every_block_and_top_level_module():
     layout = read('README.rst').split('\nLayout\n')[1]
     package = os.path.join(ROOT, 'gluon_dfb')
-    modules = [n for folder in (package, os.path.join(package, 'nn'))
-               for n in os.listdir(folder) if n.endswith('.py') and not n.startswith('__')]
-    assert 'sync_batch_norm.py' in modules
+    modules = [n for folder in ('', 'nn', 'zoo', 'inference')
+               for n in os.listdir(os.path.join(package, folder))
+               if n.endswith('.py') and not n.startswith('__')]
+    assert {'sync_batch_norm.py', 'weights.py', 'quantize.py', 'cli.py'} <= set(modules)
     assert [m for m in modules if not re.search(r'[`/]%s``' % re.escape(m), layout)] == []
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import gluon_dfb.zoo as zoo
 from gluon_dfb import get_model
-from gluon_dfb.weights import WeightStore, WeightStoreError, sha1_of
+from gluon_dfb.zoo.weights import WeightStore, WeightStoreError, sha1_of
 from conftest import CountingHandler
 
 NAME = 'tsn_resnet18_gb_custom'

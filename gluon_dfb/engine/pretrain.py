@@ -23,7 +23,7 @@ from ..arguments import (non_negative_float, non_negative_int, output_file, posi
                          positive_int)
 from ..data.proxy_images import COLOURS, num_proxy_classes, render_proxy_images
 from ..data.transforms import normalize
-from ..weights import sha1_of, store_root
+from ..zoo.weights import sha1_of, store_root
 
 __all__ = ['PRETRAIN_DEFAULTS', 'pretrain_trunk', 'proxy_accuracy', 'stored_trunk', 'main']
 

@@ -2,7 +2,7 @@
 import re
 
 from ..errors import BadInputError
-from ..weights import assign_params
+from ..zoo.weights import assign_params
 
 __all__ = ['inflate_name', 'inflate_array', 'inflate_from_2d']
 
@@ -29,7 +29,7 @@ def inflate_array(array, shape):
 
 def inflate_from_2d(net, arrays2d, source, ctx=None):
     """Initialise an I3D network's trunk and global stage 5 from the parameters of a
-    GluonCV ``resnet{18,34,50,101,152}_v1b`` (see :func:`~gluon_dfb.weights.read_params`),
+    GluonCV ``resnet{18,34,50,101,152}_v1b`` (see :func:`~gluon_dfb.zoo.weights.read_params`),
     pairing them by name. The local branch, the filter bank and the classifiers stay as
     initialised.
 

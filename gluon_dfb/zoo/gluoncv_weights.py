@@ -11,7 +11,7 @@ import zlib
 import requests
 from gluoncv.model_zoo import model_store
 
-from .errors import BadInputError
+from ..errors import BadInputError
 from .weights import WeightStoreError
 
 __all__ = ['ACTION_DATASETS', 'base_weights_file', 'fetch']

@@ -10,11 +10,11 @@ from importlib import resources
 import mxnet as mx
 from mxnet import init
 
-from . import models
-from .arguments import check_dropout, check_positive_int
-from .errors import BadInputError
+from .. import models
+from ..arguments import check_dropout, check_positive_int
+from ..errors import BadInputError
+from ..models.inflate import inflate_from_2d
 from .gluoncv_weights import base_weights_file
-from .models.inflate import inflate_from_2d
 from .weights import WeightStore, assign_params, load_params, read_params
 
 __all__ = ['get_model', 'list_models', 'model_entry', 'weight_store', 'read_zoo_file', 'CATALOGUE']
@@ -79,7 +79,7 @@ def model_entry(name):
 
 
 def weight_store(root=None, base_url=None):
-    """The :class:`~gluon_dfb.weights.WeightStore` of the zoo's published weights."""
+    """The :class:`~gluon_dfb.zoo.weights.WeightStore` of the zoo's published weights."""
     return WeightStore(CATALOGUE['published'], root=root, base_url=base_url)
 
 

@@ -7,7 +7,7 @@ import functools
 import gluoncv
 from gluoncv.model_zoo import model_zoo as gluoncv_zoo
 
-from .zoo import get_model, list_models
+from .catalogue import get_model, list_models
 
 __all__ = ['register_with_gluoncv']
 

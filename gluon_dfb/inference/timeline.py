@@ -12,7 +12,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .engine.evaluate import top_classes, video_probabilities  # noqa: E402
+from .scoring import top_classes, video_probabilities  # noqa: E402
 
 __all__ = ['default_window', 'window_bounds', 'window_parts', 'read_groups', 'Window',
            'score_windows', 'timeline_row', 'argmax_segments', 'Timeline', 'plot_timeline']
@@ -89,7 +89,7 @@ class Window(object):
     probabilities : numpy.ndarray
         ``(C,)``, the mean over the protocol's views of softmax(z_comb).
     evidence : list of dict or None
-        Set by :func:`gluon_dfb.annotate.annotate_windows`.
+        Set by :func:`gluon_dfb.inference.annotate.annotate_windows`.
     """
 
     def __init__(self, start, end, part, indices, crop, probabilities):
@@ -100,7 +100,7 @@ class Window(object):
 
 def score_windows(video, protocol, scorer, short_side, window, stride, span=READ_SPAN):
     """Slide ``protocol`` over ``video`` and score each window as
-    :mod:`gluon_dfb.predict` scores a short video.
+    :mod:`gluon_dfb.inference.predict` scores a short video.
 
     Parameters
     ----------
@@ -109,7 +109,8 @@ def score_windows(video, protocol, scorer, short_side, window, stride, span=READ
         A one-view protocol ('1clip'): its frames are picked inside each window as if the
         window were a video of its own.
     scorer : callable
-        NDArray views -> z_comb (the network, or a :class:`~gluon_dfb.onnx_runner.OnnxRunner`).
+        NDArray views -> z_comb (the network, or an
+        :class:`~gluon_dfb.inference.onnx_runner.OnnxRunner`).
     short_side : int
         Frames are resized to it before the protocol's crop.
     window, stride : int

@@ -9,7 +9,7 @@ import numpy as np
 import requests
 from tqdm import tqdm
 
-from .errors import BadInputError, MissingFileError, UserError, error_summary
+from ..errors import BadInputError, MissingFileError, UserError, error_summary
 
 __all__ = ['LoadReport', 'read_params', 'assign_params', 'load_params', 'WeightStore',
            'WeightStoreError', 'sha1_of', 'store_root']

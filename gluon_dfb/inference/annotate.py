@@ -9,10 +9,10 @@ import cv2
 import imageio_ffmpeg
 import numpy as np
 
-from .analysis.feature_grid import filter_bank_grid
-from .analysis.filter_boxes import locate_filters
-from .data.transforms import centre_crop_place, resized_shape
-from .engine.evaluate import top_classes
+from ..analysis.feature_grid import filter_bank_grid
+from ..analysis.filter_boxes import locate_filters
+from ..data.transforms import centre_crop_place, resized_shape
+from .scoring import top_classes
 
 __all__ = ['input_box_to_frame', 'find_evidence', 'line_height', 'line_width', 'label_band',
            'draw_frame', 'h264_writer', 'annotate_windows']
@@ -63,7 +63,7 @@ def find_evidence(net, window, frame_shape, short_side, size, temporal_stride):
     ----------
     net : Recognizer
         With a filter bank; TSN built with ``num_segments=1``.
-    window : gluon_dfb.timeline.Window
+    window : gluon_dfb.inference.timeline.Window
     frame_shape : (int, int)
         The video's ``(height, width)``.
     short_side, size : int
@@ -157,8 +157,8 @@ def annotate_windows(windows, net, video, out_path, classes, topk, short_side, s
 
     Parameters
     ----------
-    windows : iterable of gluon_dfb.timeline.Window
-        In time order, from :func:`~gluon_dfb.timeline.score_windows`.
+    windows : iterable of gluon_dfb.inference.timeline.Window
+        In time order, from :func:`~gluon_dfb.inference.timeline.score_windows`.
     net : Recognizer
         With a filter bank.
     video : gluon_dfb.data.decode.OpenVideo
@@ -176,7 +176,7 @@ def annotate_windows(windows, net, video, out_path, classes, topk, short_side, s
 
     Yields
     ------
-    gluon_dfb.timeline.Window
+    gluon_dfb.inference.timeline.Window
     """
     frame_shape = video.read([0], None).shape[1:3]
     temporal_stride = filter_bank_grid(net)[1][0]

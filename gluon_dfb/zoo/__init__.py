@@ -1,0 +1,9 @@
+"""The model zoo: names and catalogue entries (:mod:`.catalogue`, read from
+``model_zoo/``), ``get_model``, the verified weight store (:mod:`.weights`), GluonCV's
+weights by name (:mod:`.gluoncv_weights`) and our names in GluonCV's zoo
+(:mod:`.gluoncv_registry`)."""
+from .catalogue import (CATALOGUE, get_model, list_models, model_entry, read_zoo_file,
+                        weight_store)
+
+__all__ = ['get_model', 'list_models', 'model_entry', 'weight_store', 'read_zoo_file',
+           'CATALOGUE']
