@@ -9,7 +9,7 @@ import pytest
 from mxnet import gluon
 
 from gluon_dfb.engine.loss_scaler import DynamicLossScaler
-from gluon_dfb.engine.options import parse_training_args
+from gluon_dfb.engine.config import parse_training_args
 from gluon_dfb.engine.train import build_network, train_step
 from gluon_dfb.nn import DFBLoss
 

@@ -25,6 +25,7 @@ from gluon_dfb.data import VideoDataset, evaluation_protocol, read_video_list
 from gluon_dfb.data import commands as prepare_data
 from gluon_dfb.data.finegrained import make_finegrained_set
 from gluon_dfb.engine import checkpoint, evaluate, pretrain, testing, train
+from gluon_dfb.engine.config import EvalConfig, TrainConfig
 from gluon_dfb.errors import BadInputError, UserError, run_command
 from gluon_dfb.inference import export, predict, quantize
 from gluon_dfb.outputs import strict_json
@@ -120,6 +121,23 @@ def test_the_other_commands_check_their_numbers(main, argv, message, tmp_path, c
     monkeypatch.chdir(tmp_path)
     assert_refused(cli(capsys, main, *argv), message)
     assert os.listdir(str(tmp_path)) == []
+
+
+@pytest.mark.parametrize('config,keywords,message', [
+    ('train', dict(batch_size=0), 'batch_size=0: 0 is not a positive integer'),
+    ('train', dict(lr=-1.0), 'lr=-1.0: -1.0 is not a positive number'),
+    ('train', dict(lr_steps=[3, -1]), 'lr_steps=.*has a negative epoch'),
+    ('train', dict(model='i3d_resnet18_dfb_custom', num_segments=3), '--num-segments is for TSN'),
+    ('train', dict(head='dfb'), "head='dfb' is not one of"),
+    ('train', dict(model='tsn_resnet19_dfb_custom'), "Unknown model 'tsn_resnet19_dfb_custom'"),
+    ('eval', dict(protocol='3d-10clip'), '3d-10clip is not a protocol of TSN models'),
+    ('eval', dict(view_batch=-1), 'view_batch=-1: -1 is negative')])
+def test_configurations_built_in_code_are_checked_like_the_command_lines(config, keywords,
+                                                                         message):
+    arguments = dict(train_list='train.txt') if config == 'train' else dict(
+        model=MODEL, params='x.params', test_list='test.txt')
+    with pytest.raises(BadInputError, match=message):
+        (TrainConfig if config == 'train' else EvalConfig)(**dict(arguments, **keywords))
 
 
 @pytest.mark.parametrize('keywords,error,message', [

@@ -3,13 +3,13 @@ import json
 import os
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import mxnet as mx
 import numpy as np
 
 from gluon_dfb import get_model
 from gluon_dfb.data import evaluation_protocol, read_views
+from gluon_dfb.engine.config import EvalConfig
 from gluon_dfb.engine.evaluate import evaluate_list
 
 
@@ -56,11 +56,10 @@ def test_predict_real_videos_and_a_broken_one(real_videos, tmp_path):
     # the same probabilities as the test-protocol evaluation of the same videos
     listed = tmp_path / 'list.txt'
     listed.write_text('%s 0 0\n%s 0 1\n' % (videos[0], videos[2]))
-    probabilities, labels, paths, _ = evaluate_list(SimpleNamespace(
-        model='tsn_resnet18_dfb_custom', params=params, num_classes=3, head=None,
-        test_list=str(listed), data_root='', frame_pattern=None, protocol='2d-20x10',
-        num_segments=3, new_length=1, new_step=1, input_size=64, short_side=64, gpus=[],
-        num_workers=0, view_batch=0))
+    probabilities, labels, paths, _ = evaluate_list(EvalConfig(
+        model='tsn_resnet18_dfb_custom', params=params, num_classes=3,
+        test_list=str(listed), protocol='2d-20x10', input_size=64, short_side=64,
+        num_workers=0))
     assert {r['engine'] for r in (results[0], results[2])} == {'onnxruntime'}  # the default
     for expected, result in zip(probabilities, (results[0], results[2])):
         np.testing.assert_allclose(result['probabilities'], expected, rtol=0, atol=1e-5)

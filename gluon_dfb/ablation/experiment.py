@@ -20,7 +20,8 @@ from ..engine.head_probe import stage4_features
 from ..engine.pretrain import stored_trunk
 from ..zoo import get_model
 from .protocol import chosen_rows, sweep
-from .runs import VARIANTS, finetune_run, probe_run, training_argv
+from ..engine.config import config_argv
+from .runs import VARIANTS, finetune_run, probe_run, training_config
 from .tables import chosen_table, gain_lines, grid_table, summary
 
 __all__ = ['DEFAULTS', 'prepare', 'run_ablation']
@@ -174,8 +175,10 @@ def _write_report(out, setup, config, results, tuned, tuned_grids, probe, probe_
     recipe, trunk = config['recipe'], results['trunk']
     rows = chosen_rows(tuned, tuned_grids, config['seeds'])
     probe_rows = chosen_rows(probe, probe_grids, config['probe_seeds'])
+    placeholders = {'--head': 'HEAD', '--lr': 'LR', '--seed': 'SEED', '--out-dir': 'OUT'}
+    argv = config_argv(training_config(dict(setup, trunk='TRUNK'), 'gb', 0.01, 1, 'OUT'))
     command = 'python train_scripts/train_tsn.py ' + ' '.join(
-        training_argv(dict(setup, trunk='TRUNK'), 'HEAD', 'LR', 'SEED', 'OUT'))
+        placeholders.get(before, value) for before, value in zip([''] + argv, argv))
     lines = [
         '# The ablation (paper table 1) in a miniature of the paper\'s regime', '',
         '**Data**: the embedded fine-grained set, %d classes in %d groups (a group shares '

@@ -9,7 +9,6 @@ import json
 import multiprocessing
 import os
 import shutil
-from types import SimpleNamespace
 
 import mxnet as mx
 import numpy as np
@@ -19,11 +18,11 @@ from ..analysis.metrics import coarse_accuracy, fine_accuracy, topk_accuracy
 from ..engine.checkpoint import latest_checkpoint
 from ..engine.evaluate import evaluate_list, save_predictions
 from ..engine.head_probe import head_probabilities, train_head
-from ..engine.options import parse_training_args
+from ..engine.config import EvalConfig, TrainConfig
 from ..engine.train import train
 from ..zoo import get_model
 
-__all__ = ['VARIANTS', 'FIGURES', 'figures', 'training_argv', 'finetune_run', 'probe_run',
+__all__ = ['VARIANTS', 'FIGURES', 'figures', 'training_config', 'finetune_run', 'probe_run',
            'run_all']
 
 #: The ablation's variants (paper table 1) and their heads.
@@ -44,18 +43,17 @@ def figures(probabilities, labels, group_of):
             'nll': float(-np.mean(np.log(np.maximum(true, 1e-12))))}
 
 
-def training_argv(setup, head, lr, seed, out_dir):
-    """The options of ``train_scripts/train_tsn.py`` for one fine-tuning run."""
+def training_config(setup, head, lr, seed, out_dir):
+    """The :class:`~gluon_dfb.engine.config.TrainConfig` of one fine-tuning run."""
     recipe = setup['recipe']
-    return ['--model', setup['model'], '--head', head, '--num-classes', str(setup['nclass']),
-            '--train-list', setup['data']['train'], '--data-root', setup['data']['root'],
-            '--pretrained-base', setup['trunk'], '--input-size', str(recipe['input_size']),
-            '--short-side', str(recipe['input_size']),
-            '--num-segments', str(recipe['num_segments']),
-            '--batch-size', str(recipe['batch_size']), '--epochs', str(recipe['epochs']),
-            '--lr', str(lr), '--lr-steps', ','.join(map(str, recipe['lr_steps'])),
-            '--num-workers', '0', '--save-frequency', str(recipe['epochs']),
-            '--seed', str(seed), '--out-dir', out_dir]
+    return TrainConfig(
+        model=setup['model'], head=head, num_classes=setup['nclass'],
+        train_list=setup['data']['train'], data_root=setup['data']['root'],
+        pretrained_base=setup['trunk'], input_size=recipe['input_size'],
+        short_side=recipe['input_size'], num_segments=recipe['num_segments'],
+        batch_size=recipe['batch_size'], epochs=recipe['epochs'], lr=lr,
+        lr_steps=list(recipe['lr_steps']), num_workers=0, save_frequency=recipe['epochs'],
+        seed=seed, out_dir=out_dir)
 
 
 def _run_dir(setup, kind, head, lr, seed):
@@ -97,17 +95,16 @@ def finetune_run(job):
     os.makedirs(run_dir)
     with open(os.path.join(run_dir, 'console.txt'), 'w') as console, \
             contextlib.redirect_stderr(console):
-        train(parse_training_args('tsn', training_argv(setup, head, lr, seed, run_dir)))
+        train(training_config(setup, head, lr, seed, run_dir))
         params = latest_checkpoint(run_dir) + '.params'
         result = {'inputs': inputs, 'run_dir': run_dir, 'params': params}
         for split in setup.get('eval_splits', ('val', 'test')):
-            probabilities, labels, paths, _ = evaluate_list(SimpleNamespace(
+            probabilities, labels, paths, _ = evaluate_list(EvalConfig(
                 model=setup['model'], params=params, num_classes=setup['nclass'], head=head,
                 test_list=setup['data'][split], data_root=setup['data']['root'],
-                frame_pattern=None, protocol='1clip', num_segments=setup['recipe']['num_segments'],
-                new_length=1, new_step=1, input_size=setup['recipe']['input_size'],
-                short_side=setup['recipe']['input_size'], gpus=[], num_workers=0,
-                view_batch=0))
+                protocol='1clip', num_segments=setup['recipe']['num_segments'],
+                input_size=setup['recipe']['input_size'],
+                short_side=setup['recipe']['input_size'], num_workers=0))
             path = os.path.join(run_dir, '%s_predictions.npz' % split)
             save_predictions(path, probabilities, labels, paths, setup['classes'],
                              '1clip (%d frames)' % setup['recipe']['num_segments'], head)

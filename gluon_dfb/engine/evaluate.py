@@ -23,7 +23,7 @@ def evaluate_list(args):
     ``(probabilities, labels, paths, net)``. Unreadable videos are left out and reported;
     if none is readable, :class:`~gluon_dfb.errors.BadInputError` names them."""
     ctx = mx.gpu(args.gpus[0]) if args.gpus else mx.cpu()
-    arch = args.model.split('_')[0]
+    arch = args.arch
     net = get_model(args.model, nclass=args.num_classes, pretrained=args.params, ctx=ctx,
                     num_segments=1, **({'head': args.head} if args.head else {}))
     net.hybridize(static_alloc=True)

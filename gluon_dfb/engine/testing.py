@@ -4,7 +4,7 @@ from ..arguments import read_class_names
 from ..metrics import topk_accuracy
 from ..zoo import model_entry
 from .evaluate import evaluate_list, save_predictions
-from .options import parse_testing_args
+from .config import parse_testing_args
 
 __all__ = ['main']
 

@@ -25,10 +25,9 @@ from .checkpoint import (best_score, checkpoint_options, latest_checkpoint,
 from .curves import plot_curves
 from .distributed import Workers
 from .loss_scaler import DynamicLossScaler
-from .options import RESUMABLE_CHANGES, parse_training_args
+from .config import RESUMABLE_CHANGES, parse_training_args
 
-__all__ = ['train', 'main', 'make_trainer', 'output_names', 'run_options', 'OUTPUT_NAMES',
-           'TrainingDiverged']
+__all__ = ['train', 'main', 'make_trainer', 'output_names', 'OUTPUT_NAMES', 'TrainingDiverged']
 
 OUTPUT_NAMES = ('comb', 'avg', 'xchannel', 'max')
 logger = logging.getLogger('gluon_dfb.train')
@@ -156,12 +155,6 @@ def setup_output(out_dir):
     return handler, warnings
 
 
-def run_options(args):
-    """The options that make a run what it is, as saved with its checkpoints."""
-    return {k: v for k, v in sorted(vars(args).items())
-            if k not in ('resume', 'resume_with_changes', 'out_dir')}
-
-
 def _flag(name):
     return '--' + name.replace('_', '-')
 
@@ -169,7 +162,7 @@ def _flag(name):
 def check_resumable(stem, args):
     """Refuse to resume the checkpoint ``stem`` with options other than its run's,
     but those that ``--resume-with-changes`` names."""
-    saved, now = checkpoint_options(stem), run_options(args)
+    saved, now = checkpoint_options(stem), args.options()
     if saved is None:
         return
     changed = [k for k in sorted(set(saved) | set(now))
@@ -205,7 +198,7 @@ def check_finite(net, record, scaler):
 def train(args):
     """Train as the command line ``args`` say; returns the per-epoch metrics.
 
-    ``args`` holds the options of ``train_scripts/train_{tsn,i3d}.py``. With
+    ``args`` is a :class:`~gluon_dfb.engine.config.TrainConfig`. With
     ``args.use_horovod`` this process is one Horovod worker: it trains on its part of
     each epoch, and only rank 0 logs and writes files.
     """
@@ -243,7 +236,7 @@ def main(argv=None, arch=None):
 
 def _train(args, workers):
     ctx = mx.gpu(args.gpus[workers.local_rank % len(args.gpus)]) if args.gpus else mx.cpu()
-    arch = args.model.split('_')[0]
+    arch = args.arch
     mx.random.seed(args.seed)
     np.random.seed(args.seed)
     net = build_network(args, ctx)
@@ -302,7 +295,7 @@ def _train(args, workers):
                 save_best(args.out_dir, epoch, net, score)
             if (epoch + 1) % args.save_frequency == 0 or epoch + 1 == args.epochs:
                 save_checkpoint(args.out_dir, epoch, net, trainer, keep=args.keep_checkpoints,
-                                options=run_options(args))
+                                options=args.options())
                 plot_curves(history, os.path.join(args.out_dir, 'curves.png'))
         best = max(best, score)
         logger.info('epoch %d: %s', epoch, ', '.join(

@@ -31,7 +31,7 @@ from ..arguments import (crf, input_size, non_negative_float, non_negative_int, 
 from ..data import TEST_PROTOCOLS, VideoReadError, evaluation_protocol, read_views
 from ..data.decode import OpenVideo
 from ..data.prepare import VIDEO_EXTENSIONS
-from ..engine.options import check_protocol, test_protocol
+from ..engine.config import check_protocol, chosen_protocol
 from ..errors import BadInputError, run_command
 from ..outputs import strict_json, written_together
 from ..zoo import get_model, model_entry
@@ -88,7 +88,7 @@ def predict_timeline(args, path, net, scorer, classes, engine):
     BadInputError
         ``--stride`` longer than the window.
     """
-    arch, video = args.model.split('_')[0], OpenVideo(path)
+    arch, video = net.entry['arch'], OpenVideo(path)
     window = args.window or default_window(arch, video.fps, args.num_segments,
                                            args.new_length, args.new_step)
     window, stride = (max(1, int(round(seconds * video.fps)))
@@ -187,7 +187,7 @@ def main(argv=None):
         parser.error('--int8-fallback goes with --int8')
     arch = model_entry(args.model)['arch']
     if args.protocol:
-        check_protocol(parser, args.protocol, arch)
+        check_protocol(args.protocol, arch)
     engine = args.engine or default_engine()
     if engine == 'mxnet' and not args.engine:
         print('onnxruntime is not installed: predicting with MXNet (slower)',
@@ -212,7 +212,7 @@ def main(argv=None):
             print('cannot read %s' % err, file=sys.stderr)
             return 1
         return 0
-    protocol_name, protocol = test_protocol(args, arch, net.entry['test_protocol'])
+    protocol_name, protocol = chosen_protocol(args, arch, net.entry['test_protocol'])
     one_view = evaluation_protocol('1clip', arch, num_segments=8, new_length=args.new_length,
                                    new_step=args.new_step, size=args.input_size)
     results, failed = [], 0

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from ..arguments import input_size, output_folder, positive_int
 from ..data import TEST_PROTOCOLS, VideoReadError, read_views
 from ..data.video_list import read_video_list
-from ..engine.options import check_protocol, test_protocol
+from ..engine.config import check_protocol, chosen_protocol
 from ..errors import BadInputError, MissingFileError, run_command
 from ..models import HEADS
 from ..zoo import get_model, model_entry
@@ -461,11 +461,11 @@ def main(argv=None):
     parser.add_argument('--out', required=True, type=output_folder, help='output folder')
     args = parser.parse_args(argv)
     if args.protocol:
-        check_protocol(parser, args.protocol, model_entry(args.model)['arch'])
+        check_protocol(args.protocol, model_entry(args.model)['arch'])
     net = get_model(args.model, nclass=args.num_classes, pretrained=args.params,
                     num_segments=1, **({'head': args.head} if args.head else {}))
-    protocol_name, protocol = test_protocol(args, args.model.split('_')[0],
-                                            net.entry['test_protocol'])
+    protocol_name, protocol = chosen_protocol(args, net.entry['arch'],
+                                              net.entry['test_protocol'])
     shape, videos, found = calibration_views(args.calib_list, protocol, args.data_root,
                                              args.short_side, args.calib_videos + args.check_videos)
     try:
