@@ -7,7 +7,7 @@ HOROVOD := $(VENV)/.horovod
 HOROVOD_BUILD := HOROVOD_WITH_MXNET=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_TENSORFLOW=1 HOROVOD_WITHOUT_PYTORCH=1
 
-.PHONY: install horovod demo ablation test clean
+.PHONY: install horovod demo ablation test test-fast clean
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ ablation: $(STAMP)
 
 test: $(STAMP) $(HOROVOD)
 	$(PY) -m pytest -q --durations=15 tests
+
+# The quick tier while working: no Horovod build, no test marked slow.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" tests
 
 clean:
 	rm -rf $(VENV) build *.egg-info

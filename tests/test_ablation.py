@@ -9,6 +9,7 @@ import cv2
 import decord
 import mxnet as mx
 import numpy as np
+import pytest
 
 from gluon_dfb.ablation import DEFAULTS, run_ablation
 from gluon_dfb.ablation.experiment import cache_features, prepare
@@ -101,6 +102,7 @@ def tiny_config():
     return config
 
 
+@pytest.mark.slow
 def test_tiny_ablation_reports_what_its_runs_measured(tmp_path, monkeypatch):
     monkeypatch.setenv('GLUON_DFB_MODEL_ROOT', str(tmp_path / 'store'))
     out = str(tmp_path / 'out')
@@ -136,6 +138,7 @@ def test_tiny_ablation_reports_what_its_runs_measured(tmp_path, monkeypatch):
         os.path.join(out, 'report.md')).read()
 
 
+@pytest.mark.slow
 def test_probe_run_is_a_function_of_its_job(tmp_path, monkeypatch):
     """The same probe job gives the same run whatever the process drew before it (a
     worker runs several jobs, in an order that varies from run to run)."""

@@ -4,6 +4,7 @@ import copy
 import json
 
 import numpy as np
+import pytest
 
 import gluon_dfb.ablation.demo as demo
 from gluon_dfb.ablation import DEFAULTS
@@ -36,6 +37,7 @@ def test_committed_ablation_is_shipped_and_complete():
         assert rates[variant] in [row['lr'] for row in rows]
 
 
+@pytest.mark.slow
 def test_small_demo_trains_at_the_committed_rates(tmp_path, monkeypatch):
     config = copy.deepcopy(DEFAULTS)
     config.update(videos_per_class=[2, 2, 2])

@@ -23,6 +23,9 @@ HOROVODRUN = [os.path.join(os.path.dirname(sys.executable), 'horovodrun'), '--gl
 # requirement (each run takes 10-30 s on 2 idle cores; a busy machine may take minutes).
 HANG = 1800
 
+# every test here starts Horovod workers (and needs Horovod built: make horovod)
+pytestmark = pytest.mark.slow
+
 
 def horovodrun(command):
     return subprocess.run(HOROVODRUN + [sys.executable] + command, capture_output=True,

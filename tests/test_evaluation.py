@@ -31,6 +31,7 @@ def videos(tmp_path_factory):
     ('i3d_resnet18_dfb_custom', '3d-10clip', 10, ['--new-length', '4', '--new-step', '2',
                                                   '--view-batch', '3']),
 ])
+@pytest.mark.slow
 def test_protocol_predictions_are_mean_per_view_softmax(name, protocol, views, extra, videos,
                                                         tmp_path):
     root, test_list, classes = videos

@@ -5,6 +5,7 @@ import json
 
 import decord
 import numpy as np
+import pytest
 
 from gluon_dfb.data import VideoDataset, evaluation_protocol, read_video_list
 from gluon_dfb.data.finegrained import DETAILS, class_names, make_finegrained_set, render_video
@@ -19,6 +20,7 @@ def test_classes_of_a_group_differ_only_in_the_small_detail():
         assert changed.sum(axis=(1, 2)).max() <= 7 * 7     # and nothing else differs
 
 
+@pytest.mark.slow
 def test_written_set_is_deterministic_and_readable(tmp_path):
     first = make_finegrained_set(str(tmp_path / 'a'), videos_per_class=(2, 1), seed=3,
                                  size=64, frames=8)

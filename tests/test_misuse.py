@@ -341,6 +341,7 @@ def test_a_diverged_run_stops_naming_its_epoch_and_saves_nothing(data, tmp_path,
     assert sorted(os.listdir(str(out))) == ['train.log']
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_options_and_passes_over_a_damaged_checkpoint(data, tmp_path,
                                                                           capsys):
     out = str(tmp_path / 'out')
@@ -453,6 +454,7 @@ def interrupt(argv, started):
     return process.returncode, out, err
 
 
+@pytest.mark.slow
 def test_ctrl_c_says_what_was_kept(data, tmp_path):
     out = tmp_path / 'out'
     status, _, err = interrupt([os.path.join(SCRIPTS, 'train_tsn.py')] + training_argv(

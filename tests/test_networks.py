@@ -117,6 +117,7 @@ def test_filter_responses_give_the_max_pooled_scores(rng):
     np.testing.assert_allclose(outputs[2].asnumpy()[0], z_xchannel, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_every_registered_name_builds_and_runs():
     """Every Kinetics-400 name and every ResNet-18 name runs a forward pass; the other
     names differ from their Kinetics-400 twin in the number of classes only (a forward

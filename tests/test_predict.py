@@ -6,6 +6,7 @@ import sys
 
 import mxnet as mx
 import numpy as np
+import pytest
 
 from gluon_dfb import get_model
 from gluon_dfb.data import evaluation_protocol, read_views
@@ -13,6 +14,7 @@ from gluon_dfb.engine.config import EvalConfig
 from gluon_dfb.engine.evaluate import evaluate_list
 
 
+@pytest.mark.slow
 def test_predict_real_videos_and_a_broken_one(real_videos, tmp_path):
     net = get_model('tsn_resnet18_dfb_custom', nclass=3, num_segments=1)
     net(mx.nd.ones((1, 3, 64, 64)))
@@ -69,6 +71,7 @@ def test_predict_real_videos_and_a_broken_one(real_videos, tmp_path):
     assert plain.returncode == 0 and '(2d-20x10):' in plain.stdout
 
 
+@pytest.mark.slow
 def test_predict_falls_back_to_mxnet_without_onnxruntime(real_videos, tmp_path):
     net = get_model('i3d_resnet18_dfb_custom', nclass=3, num_segments=1)
     net(mx.nd.ones((1, 3, 8, 64, 64)))

@@ -108,6 +108,7 @@ def _run(module, *argv):
 
 
 @pytest.mark.parametrize('arch', ['tsn', 'i3d'])
+@pytest.mark.slow
 def test_int8_predictions_agree_with_float32(arch, embedded, tmp_path):
     name = '%s_resnet18_dfb_custom' % arch
     options, view_shape = PROTOCOLS[arch]
@@ -167,6 +168,7 @@ def quantized_convolutions(model_file):
     return sum(convolutions), len(convolutions) - sum(convolutions)
 
 
+@pytest.mark.slow
 def test_int8_model_refuses_views_of_another_shape(embedded, tmp_path):
     # a random network is enough: the check is on shapes
     name = 'tsn_resnet18_dfb_custom'
@@ -207,6 +209,7 @@ def test_int8_model_refuses_views_of_another_shape(embedded, tmp_path):
     assert '%s holds no INT8 model' % tmp_path in missing.stderr
 
 
+@pytest.mark.slow
 def test_bad_calibration_lists_are_named(embedded, tmp_path):
     net = get_model('tsn_resnet18_dfb_custom', nclass=8, num_segments=1)
     net(mx.nd.zeros((1, 3, SIZE, SIZE)))

@@ -86,6 +86,7 @@ def test_a_training_step_descends_the_loss_of_its_batch(tiny_set):
     np.testing.assert_allclose(before - after, rate * squared_norm, rtol=0.5)
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_parameters(tiny_set, tmp_path):
     full, killed = tmp_path / 'full', tmp_path / 'killed'
     epochs = ['--epochs', '4']
