@@ -8,7 +8,7 @@
 
 Prints the top-k classes with probabilities per video (or JSON); a video that cannot be
 read is reported and the others go on; the exit status is 1 if any failed. The network
-runs in onnxruntime when it is installed (3.4x faster than MXNet on CPU, see
+runs in onnxruntime when it is installed (faster than MXNet on CPU: see
 ``benchmarks/RESULTS.md``), otherwise in MXNet.
 
 With ``--window``, ``--stride``, ``--timeline`` or ``--annotate``, one video of any length
