@@ -11,7 +11,8 @@ from ..errors import BadInputError
 from ..models import HEADS
 from ..zoo import CATALOGUE, model_entry
 
-__all__ = ['TrainConfig', 'EvalConfig', 'parser_of', 'training_parser', 'parse_training_args',
+__all__ = ['TrainConfig', 'EvalConfig', 'add_options', 'parser_of', 'fill_sampling_defaults',
+           'SAMPLING_OPTIONS', 'training_parser', 'parse_training_args',
            'parse_testing_args', 'check_protocol', 'chosen_protocol', 'config_argv',
            'RESUMABLE_CHANGES']
 
@@ -66,7 +67,8 @@ def check_protocol(protocol, arch):
                             'from %s' % (protocol, arch.upper(), ', '.join(fitting)))
 
 
-def _sampling_defaults(config, arch):
+def fill_sampling_defaults(config, arch):
+    """Give ``config``'s sampling options that are None the architecture's defaults."""
     for name in ARCH_DEFAULTS:
         if getattr(config, name) is None:
             setattr(config, name, CATALOGUE['archs'][arch][name])
@@ -139,7 +141,7 @@ class TrainConfig(object):
 
     def __post_init__(self):
         self.arch = model_entry(self.model)['arch']
-        _sampling_defaults(self, self.arch)
+        fill_sampling_defaults(self, self.arch)
         self.out_dir = self.out_dir or 'out_%s' % self.arch
         check_fields(self)
         if self.arch == 'i3d' and self.num_segments != 1:
@@ -194,15 +196,22 @@ class EvalConfig(object):
         check_protocol(self.protocol, self.arch)
         if self.arch == 'tsn':  # one frame a segment
             self.new_length = self.new_step = None
-        _sampling_defaults(self, self.arch)
+        fill_sampling_defaults(self, self.arch)
         check_fields(self)
 
 
-def parser_of(config_class, description, **defaults):
-    """The command line of a configuration class: a flag per field (``--field-name``,
-    with its rule as type); ``defaults`` override the fields' defaults."""
-    parser = argparse.ArgumentParser(description=description)
+#: The options of a test-time sampling, shared by ``test``, ``predict`` and ``quantize``.
+SAMPLING_OPTIONS = ('protocol', 'num_segments', 'new_length', 'new_step', 'input_size',
+                    'short_side')
+
+
+def add_options(parser, config_class, names=None, **defaults):
+    """Add to ``parser`` a flag per field of ``config_class`` (those in ``names``; all by
+    default): ``--field-name``, with the field's rule as type, its default (or the one
+    ``defaults`` gives) and its help."""
     for f in fields(config_class):
+        if names is not None and f.name not in names:
+            continue
         meta = dict(f.metadata['argparse'])
         flags = ('--' + f.name.replace('_', '-'),) + tuple(meta.pop('flags', ()))
         default = defaults.get(f.name, f.default_factory() if f.default_factory is not MISSING
@@ -211,11 +220,16 @@ def parser_of(config_class, description, **defaults):
             meta['required'] = True
         elif isinstance(default, bool):
             meta['action'] = 'store_true'
-        meta.setdefault('type', f.metadata['rule'])
-        if meta['type'] is None:
-            del meta['type']
+        if f.metadata['rule'] is not None:
+            meta['type'] = f.metadata['rule']
         parser.add_argument(*flags, dest=f.name, help=f.metadata['help'],
                             **dict(meta, default=None if default is MISSING else default))
+
+
+def parser_of(config_class, description, **defaults):
+    """The command line of a configuration class (:func:`add_options` of every field)."""
+    parser = argparse.ArgumentParser(description=description)
+    add_options(parser, config_class, **defaults)
     return parser
 
 

@@ -26,12 +26,13 @@ import mxnet as mx
 from tqdm import tqdm
 
 from ..analysis.filter_boxes import explain_video
-from ..arguments import (crf, input_size, non_negative_float, non_negative_int, output_file,
-                        output_folder, positive_float, positive_int, read_class_names)
-from ..data import TEST_PROTOCOLS, VideoReadError, evaluation_protocol, read_views
+from ..arguments import (crf, non_negative_float, output_file, output_folder, positive_float,
+                         positive_int, read_class_names)
+from ..data import VideoReadError, evaluation_protocol, read_views
 from ..data.decode import OpenVideo
 from ..data.prepare import VIDEO_EXTENSIONS
-from ..engine.config import check_protocol, chosen_protocol
+from ..engine.config import (SAMPLING_OPTIONS, EvalConfig, add_options, check_protocol,
+                             chosen_protocol, fill_sampling_defaults)
 from ..errors import BadInputError, run_command
 from ..outputs import strict_json, written_together
 from ..zoo import get_model, model_entry
@@ -137,16 +138,7 @@ def main(argv=None):
     parser.add_argument('videos', nargs='+')
     parser.add_argument('--model', required=True)
     parser.add_argument('--params', help='trained .params (default: the zoo\'s published)')
-    parser.add_argument('--num-classes', type=positive_int)
-    parser.add_argument('--classes', help='class names, one a line')
-    parser.add_argument('--protocol', choices=TEST_PROTOCOLS)
-    parser.add_argument('--num-segments', type=positive_int, default=3)
-    parser.add_argument('--new-length', type=positive_int, default=32)
-    parser.add_argument('--new-step', type=positive_int, default=2)
-    parser.add_argument('--input-size', type=input_size, default=224)
-    parser.add_argument('--short-side', type=input_size, default=256)
-    parser.add_argument('--view-batch', type=non_negative_int, default=0,
-                        help='views per forward pass; 0: all views of a video at once')
+    add_options(parser, EvalConfig, ('num_classes', 'classes', 'view_batch') + SAMPLING_OPTIONS)
     parser.add_argument('--topk', type=positive_int, default=5)
     parser.add_argument('--json', action='store_true', help='print one JSON document')
     parser.add_argument('--explain', metavar='OUT_DIR', type=output_folder,
@@ -186,6 +178,7 @@ def main(argv=None):
     if args.int8_fallback is not None and not args.int8:
         parser.error('--int8-fallback goes with --int8')
     arch = model_entry(args.model)['arch']
+    fill_sampling_defaults(args, arch)
     if args.protocol:
         check_protocol(args.protocol, arch)
     engine = args.engine or default_engine()

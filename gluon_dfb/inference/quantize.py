@@ -29,12 +29,12 @@ import mxnet as mx
 import numpy as np
 from tqdm import tqdm
 
-from ..arguments import input_size, output_folder, positive_int
-from ..data import TEST_PROTOCOLS, VideoReadError, read_views
+from ..arguments import output_folder, positive_int
+from ..data import VideoReadError, read_views
 from ..data.video_list import read_video_list
-from ..engine.config import check_protocol, chosen_protocol
+from ..engine.config import (SAMPLING_OPTIONS, EvalConfig, add_options, check_protocol,
+                             chosen_protocol, fill_sampling_defaults)
 from ..errors import BadInputError, MissingFileError, run_command
-from ..models import HEADS
 from ..zoo import get_model, model_entry
 from .export import export_onnx, export_symbol
 
@@ -437,11 +437,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--model', required=True)
     parser.add_argument('--params', required=True, help='trained .params file')
-    parser.add_argument('--num-classes', type=positive_int)
-    parser.add_argument('--head', choices=sorted(HEADS), help="overrides the model name's head")
+    add_options(parser, EvalConfig, ('num_classes', 'head', 'data_root'))
     parser.add_argument('--calib-list', required=True,
                         help='list file (path num_frames label) of calibration videos')
-    parser.add_argument('--data-root', default='', help='folder the list paths are relative to')
     parser.add_argument('--calib-videos', type=positive_int, default=16,
                         help='videos to calibrate on, %d views each' % VIEWS_PER_VIDEO)
     parser.add_argument('--range-scales', nargs='+', type=range_scale,
@@ -451,17 +449,13 @@ def main(argv=None):
     parser.add_argument('--check-videos', type=positive_int, default=16,
                         help='further videos of the list, held out: they choose the activation '
                              'ranges and the float32 fallback margin')
-    parser.add_argument('--protocol', choices=TEST_PROTOCOLS,
-                        help="the views predict will give it (default: the model's)")
-    parser.add_argument('--num-segments', type=positive_int, default=3)
-    parser.add_argument('--new-length', type=positive_int, default=32)
-    parser.add_argument('--new-step', type=positive_int, default=2)
-    parser.add_argument('--input-size', type=input_size, default=224)
-    parser.add_argument('--short-side', type=input_size, default=256)
+    add_options(parser, EvalConfig, SAMPLING_OPTIONS)  # those predict will give it
     parser.add_argument('--out', required=True, type=output_folder, help='output folder')
     args = parser.parse_args(argv)
+    arch = model_entry(args.model)['arch']
+    fill_sampling_defaults(args, arch)
     if args.protocol:
-        check_protocol(args.protocol, model_entry(args.model)['arch'])
+        check_protocol(args.protocol, arch)
     net = get_model(args.model, nclass=args.num_classes, pretrained=args.params,
                     num_segments=1, **({'head': args.head} if args.head else {}))
     protocol_name, protocol = chosen_protocol(args, net.entry['arch'],
