@@ -81,3 +81,12 @@ def test_report_with_baseline(tmp_path, rng):
     for png in ('confusion.png', 'confusion_group_a.png', 'confusion_group_b.png'):
         image = cv2.imread(str(out / png))
         assert image is not None and image.shape[0] > 200 and image.std() > 10, png
+
+
+def test_importing_the_package_leaves_matplotlibs_backend_alone():
+    """The figures are drawn without pyplot, so a notebook's backend stays its own."""
+    code = ("import matplotlib; matplotlib.use('svg'); import gluon_dfb.analysis.report, "
+            "gluon_dfb.analysis.filter_boxes, gluon_dfb.engine.train, "
+            "gluon_dfb.inference.predict; print(matplotlib.get_backend())")
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == 'svg', done.stderr

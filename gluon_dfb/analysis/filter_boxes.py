@@ -2,16 +2,13 @@
 class's N filters over the filter-bank volume, mapped back to an input frame and a box
 in pixels, drawn as a PNG grid."""
 import cv2
-import matplotlib
+import mxnet as mx
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import mxnet as mx  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..data.decode import read_video_frames  # noqa: E402
-from ..data.transforms import centre_crop, normalize  # noqa: E402
-from .feature_grid import filter_bank_grid  # noqa: E402
+from ..data.decode import read_video_frames
+from ..data.transforms import centre_crop, normalize
+from .feature_grid import filter_bank_grid
 
 __all__ = ['FilterHit', 'locate_filters', 'network_input', 'draw_filter_hits',
            'explain_video']
@@ -79,7 +76,8 @@ def locate_filters(net, frames, class_index):
 
 def draw_filter_hits(frames, hits, path, title=''):
     """A grid, one panel per filter: the frame where it fired most, its box drawn."""
-    fig, axes = plt.subplots(1, len(hits), figsize=(3 * len(hits), 3.4), squeeze=False)
+    fig = Figure(figsize=(3 * len(hits), 3.4))
+    axes = fig.subplots(1, len(hits), squeeze=False)
     for ax, hit in zip(axes[0], hits):
         image = frames[hit.frame].copy()  # boxes of other panels stay off it
         x0, y0, x1, y1 = (int(round(v)) for v in hit.box)
@@ -91,7 +89,6 @@ def draw_filter_hits(frames, hits, path, title=''):
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def explain_video(net, path, class_index, out_png, title, protocol, size, short_side):

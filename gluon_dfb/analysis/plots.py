@@ -1,9 +1,6 @@
 """Confusion matrices as PNG (paper fig. 3)."""
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
 
 __all__ = ['plot_confusion']
 
@@ -13,7 +10,8 @@ def plot_confusion(matrix, names, path, title):
     rows = matrix.sum(axis=1, keepdims=True)
     normalised = matrix / np.maximum(rows, 1)
     size = min(4 + 0.35 * len(names), 40)
-    fig, ax = plt.subplots(figsize=(size + 2, size))
+    fig = Figure(figsize=(size + 2, size))
+    ax = fig.subplots()
     image = ax.imshow(normalised, cmap='Blues', vmin=0, vmax=1)
     ax.set(title=title, xlabel='predicted', ylabel='true')
     if len(names) <= 60:
@@ -28,4 +26,3 @@ def plot_confusion(matrix, names, path, title):
     fig.colorbar(image, ax=ax, fraction=0.046, label='fraction of the true class')
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)

@@ -1,8 +1,5 @@
 """Training curves as PNG."""
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
 
 __all__ = ['plot_curves']
 
@@ -10,7 +7,8 @@ __all__ = ['plot_curves']
 def plot_curves(history, path):
     """Losses and accuracies per epoch from the records of :func:`train`, to ``path``."""
     epochs = [h['epoch'] for h in history]
-    fig, (losses, accuracies) = plt.subplots(1, 2, figsize=(11, 4))
+    fig = Figure(figsize=(11, 4))
+    losses, accuracies = fig.subplots(1, 2)
     for key in sorted(history[-1]):
         values = [h.get(key) for h in history]
         if key.startswith('train_loss'):
@@ -24,4 +22,3 @@ def plot_curves(history, path):
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)

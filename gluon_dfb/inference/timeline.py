@@ -7,12 +7,10 @@ import json
 import os
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .scoring import top_classes, video_probabilities  # noqa: E402
+from .scoring import top_classes, video_probabilities
 
 __all__ = ['default_window', 'window_bounds', 'window_parts', 'read_groups', 'Window',
            'score_windows', 'timeline_row', 'argmax_segments', 'Timeline', 'plot_timeline']
@@ -247,10 +245,10 @@ def plot_timeline(path, parts, probabilities, segments, fps, classes, title, max
     for segment in segments:
         held[segment['index']] = held.get(segment['index'], 0) + segment['end'] - segment['start']
     shown = sorted(held, key=lambda i: -held[i])[:max_lines]
-    colours = {index: plt.cm.tab10(i % 10) for i, index in enumerate(shown)}
+    colours = {index: matplotlib.colormaps['tab10'](i % 10) for i, index in enumerate(shown)}
     edges = np.array([a for a, _ in parts] + [parts[-1][1]]) / fps
-    fig, (ax, strip) = plt.subplots(2, 1, figsize=(12, 4.5), sharex=True,
-                                    gridspec_kw={'height_ratios': [5, 1]})
+    fig = Figure(figsize=(12, 4.5))
+    ax, strip = fig.subplots(2, 1, sharex=True, gridspec_kw={'height_ratios': [5, 1]})
     for index in shown:
         ax.stairs(probabilities[:, index], edges, baseline=None, color=colours[index],
                   linewidth=1.5, label=classes[index])
@@ -267,4 +265,3 @@ def plot_timeline(path, parts, probabilities, segments, fps, classes, title, max
     strip.set_ylabel('arg-max', rotation=0, ha='right', va='center')
     fig.tight_layout()
     fig.savefig(path, dpi=100, format='png')
-    plt.close(fig)
