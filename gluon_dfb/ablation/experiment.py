@@ -176,7 +176,8 @@ def _write_report(out, setup, config, results, tuned, tuned_grids, probe, probe_
     rows = chosen_rows(tuned, tuned_grids, config['seeds'])
     probe_rows = chosen_rows(probe, probe_grids, config['probe_seeds'])
     placeholders = {'--head': 'HEAD', '--lr': 'LR', '--seed': 'SEED', '--out-dir': 'OUT'}
-    argv = config_argv(training_config(dict(setup, trunk='TRUNK'), 'gb', 0.01, 1, 'OUT'))
+    example = training_config(dict(setup, trunk='TRUNK'), 'gb', 0.01, 1, 'OUT')
+    argv = config_argv(example)
     command = 'python train_scripts/train_tsn.py ' + ' '.join(
         placeholders.get(before, value) for before, value in zip([''] + argv, argv))
     lines = [
@@ -189,11 +190,11 @@ def _write_report(out, setup, config, results, tuned, tuned_grids, probe, probe_
             setup['nclass'], len(set(setup['group_of'])), _render_option(config, 'lookalikes'),
             ' / '.join(map(str, config['videos_per_class'])), recipe['input_size'],
             recipe['input_size'], config['frames']), '',
-        '**Trunk**: ResNet-18 v1b pretrained on generated proxy images (%d classes of shape x '
+        '**Trunk**: ResNet-%d v1b pretrained on generated proxy images (%d classes of shape x '
         'colour, %dx%d, %d steps of %d): held-out top-1 %.1f%% (shape %.1f%%, colour %.1f%%); '
         '`%s` (sha1 %s). Every variant starts from it; the local stage 5 and the filter bank '
         'start random (paper sec. 4).' % (
-            trunk['classes'], trunk['recipe']['input_size'], trunk['recipe']['input_size'],
+            trunk['recipe']['depth'], trunk['classes'], trunk['recipe']['input_size'], trunk['recipe']['input_size'],
             trunk['recipe']['steps'], trunk['recipe']['batch_size'],
             100 * trunk['heldout']['top1'], 100 * trunk['heldout']['shape'],
             100 * trunk['heldout']['colour'], os.path.basename(trunk['file']),
@@ -205,11 +206,10 @@ def _write_report(out, setup, config, results, tuned, tuned_grids, probe, probe_
         'accuracy of the group. Test: 1 clip (%d centre frames, centre crop).'
         % recipe['num_segments'], '',
         '## Fine-tuning', '',
-        'TSN-ResNet18, %d segments, batch %d, %d epochs, SGD (momentum 0.9, wd 1e-4), lr /10 '
-        'at epoch %s, the last weights tested. One run (TRUNK: the trunk\'s file in the weight '
-        'store):' % (
-            recipe['num_segments'], recipe['batch_size'], recipe['epochs'],
-            ','.join(map(str, recipe['lr_steps']))), '',
+        '`%s`, %d segments, batch %d, %d epochs, SGD (momentum %g, wd %g), lr /10 at epoch %s, '
+        'the last weights tested. One run (TRUNK: the trunk\'s file in the weight store):' % (
+            setup['model'], recipe['num_segments'], recipe['batch_size'], recipe['epochs'],
+            example.momentum, example.wd, ','.join(map(str, recipe['lr_steps']))), '',
         '    ' + command, '']
     lines += chosen_table(rows) + [''] + gain_lines(rows) + ['', 'Every rate (val top-1, mean '
                                                              'over the seeds run at it; test '
