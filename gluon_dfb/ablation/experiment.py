@@ -194,7 +194,8 @@ def _write_report(out, setup, config, results, tuned, tuned_grids, probe, probe_
         'colour, %dx%d, %d steps of %d): held-out top-1 %.1f%% (shape %.1f%%, colour %.1f%%); '
         '`%s` (sha1 %s). Every variant starts from it; the local stage 5 and the filter bank '
         'start random (paper sec. 4).' % (
-            trunk['recipe']['depth'], trunk['classes'], trunk['recipe']['input_size'], trunk['recipe']['input_size'],
+            trunk['recipe']['depth'], trunk['classes'], trunk['recipe']['input_size'],
+            trunk['recipe']['input_size'],
             trunk['recipe']['steps'], trunk['recipe']['batch_size'],
             100 * trunk['heldout']['top1'], 100 * trunk['heldout']['shape'],
             100 * trunk['heldout']['colour'], os.path.basename(trunk['file']),

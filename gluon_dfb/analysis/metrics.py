@@ -1,7 +1,7 @@
 """Accuracy figures of per-video predictions (paper sec. 5)."""
 import numpy as np
 
-from ..metrics import topk_accuracy
+from ..scoring import topk_accuracy
 
 __all__ = ['topk_accuracy', 'confusion_matrix', 'per_class_accuracy', 'group_accuracy',
            'most_confused_pairs', 'group_index', 'coarse_accuracy', 'fine_accuracy']

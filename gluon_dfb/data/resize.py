@@ -31,8 +31,8 @@ def encode_command(source, target, short_side, keyint, crf):
     keep their timestamps (no frame dropped or repeated), audio and other streams are
     dropped. H.264 (libx264, yuv420p, quality ``crf``) with a keyframe at least every
     ``keyint`` frames, tuned for fast decoding (``-tune fastdecode``: no CABAC, no
-    deblocking filter; on the loader benchmark's videos the files are 8% larger and
-    decord decodes I3D clips of them 30% faster).
+    deblocking filter: slightly larger files that decord decodes faster;
+    ``benchmarks/loader_speed.py`` measures both).
     """
     side = '2*trunc(min(%d\\,min(iw\\,ih))/2)' % short_side  # commas escaped for -vf
     scale = "scale=flags=area:w='if(lte(iw\\,ih)\\,{0}\\,-2)':h='if(lte(iw\\,ih)\\,-2\\,{0})'"

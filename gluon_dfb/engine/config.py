@@ -1,7 +1,9 @@
-"""Typed configurations of the engine's runs: a training run (:class:`TrainConfig`) and a
-test run (:class:`EvalConfig`). Each field holds its default, its rule and its help in one
-place; the command lines are generated from the fields (:func:`parser_of`), and code
-that builds a configuration directly (the ablation, the tests) gets the same checks."""
+"""Typed configurations of runs: a training run (:class:`TrainConfig`) and a test run
+(:class:`EvalConfig`), on the option groups they share with prediction and quantization
+(:class:`ModelConfig` < :class:`SamplingConfig` < :class:`TestSamplingConfig`). Each field
+holds its default, its rule and its help in one place; the command lines are generated
+from the fields (:func:`parser_of`), and code that builds a configuration directly (the
+ablation, the tests) gets the same checks."""
 import argparse
 from dataclasses import MISSING, asdict, dataclass, field, fields
 
@@ -9,12 +11,12 @@ from .. import arguments as rules
 from ..data import TEST_PROTOCOLS, evaluation_protocol
 from ..errors import BadInputError
 from ..models import HEADS
-from ..zoo import CATALOGUE, model_entry
+from ..zoo import CATALOGUE, get_model, model_entry
 
-__all__ = ['TrainConfig', 'EvalConfig', 'add_options', 'parser_of', 'fill_sampling_defaults',
-           'SAMPLING_OPTIONS', 'training_parser', 'parse_training_args',
-           'parse_testing_args', 'check_protocol', 'chosen_protocol', 'config_argv',
-           'RESUMABLE_CHANGES']
+__all__ = ['ModelConfig', 'SamplingConfig', 'TestSamplingConfig', 'TrainConfig', 'EvalConfig',
+           'option', 'required', 'check_fields', 'add_options', 'parser_of', 'config_from',
+           'fill_sampling_defaults', 'training_parser', 'parse_training_args',
+           'parse_testing_args', 'check_protocol', 'config_argv', 'RESUMABLE_CHANGES']
 
 #: Options that ``--resume`` may take other values of than the checkpoint was made with.
 RESUMABLE_CHANGES = ('epochs', 'lr_steps', 'num_workers', 'save_frequency', 'keep_checkpoints',
@@ -42,18 +44,22 @@ def _as_text(value):
 
 
 def check_fields(config):
-    """Apply each field's rule to its value; BadInputError naming the field."""
+    """Apply each field's rule to its value (to each value of a list option); BadInputError
+    naming the field."""
     for f in fields(config):
         value, rule = getattr(config, f.name), f.metadata.get('rule')
         if value is None or isinstance(value, bool):
             continue
+        listed = f.metadata['argparse'].get('nargs')
         try:
-            if rule is not None:
-                rule(_as_text(value))
+            for text in ([_as_text(v) for v in value if v is not None] if listed
+                         else [_as_text(value)]):
+                if rule is not None:
+                    rule(text)
         except argparse.ArgumentTypeError as err:
             raise BadInputError('%s=%r: %s' % (f.name, value, err)) from None
         choices = f.metadata['argparse'].get('choices')
-        values = value if f.metadata['argparse'].get('nargs') else [value]
+        values = value if listed else [value]
         if choices is not None and not set(values) <= set(choices):
             raise BadInputError('%s=%r is not one of %s' % (f.name, value, list(choices)))
 
@@ -74,26 +80,104 @@ def fill_sampling_defaults(config, arch):
             setattr(config, name, CATALOGUE['archs'][arch][name])
 
 
-@dataclass
-class TrainConfig(object):
-    """A training run: the options of ``gluon-dfb train`` (paper sec. 4.2 defaults)."""
+def data_root_option():
+    """``--data-root``, of every run that reads a list file."""
+    return option('', help='folder the list paths are relative to')
 
-    train_list: str = required(help='list file: path num_frames label')
-    model: str = option('tsn_resnet50_dfb_kinetics400',
-                        help='zoo name, e.g. tsn_resnet50_dfb_custom; its architecture '
-                             'gives the sampling defaults')
-    val_list: str = option(help='validation list file (one centre clip per video)')
-    data_root: str = option('', help='folder the list paths are relative to')
-    frame_pattern: str = option(rule=rules.frame_pattern,
-                                help="read frame folders, e.g. '{:05d}.jpg'")
+
+def frame_pattern_option():
+    """``--frame-pattern``, of every run that reads a list file of frame folders."""
+    return option(rule=rules.frame_pattern, help="read frame folders, e.g. '{:05d}.jpg'")
+
+
+def classes_option():
+    """``--classes``, of every run that names classes."""
+    return option(help="class-name file, one a line (default: the model's)")
+
+
+def view_batch_option():
+    """``--view-batch``, of every run that scores a video's views."""
+    return option(0, rules.non_negative_int,
+                  help='views per forward pass; 0: all views of a video at once')
+
+
+def num_workers_option():
+    """``--num-workers``, of runs that read lists with data loaders."""
+    return option(2, rules.non_negative_int, help='data loading processes')
+
+
+@dataclass(kw_only=True)
+class ModelConfig(object):
+    """Which network a run builds: a zoo name, and what overrides its catalogue entry."""
+
+    model: str = required(help='zoo name (gluon_dfb.list_models()), e.g. '
+                               'tsn_resnet50_dfb_custom; its architecture gives the sampling '
+                               'defaults')
     num_classes: int = option(rule=rules.positive_int, help="default: the model's data set")
+    head: str = option(choices=sorted(HEADS), help="overrides the model name's head")
+
+    def __post_init__(self):
+        self.arch = model_entry(self.model)['arch']
+
+    def build(self, **kwargs):
+        """The network: :func:`~gluon_dfb.zoo.get_model` of ``model`` with ``num_classes``
+        and ``head`` (where given) and ``kwargs``."""
+        if self.head:
+            kwargs['head'] = self.head
+        return get_model(self.model, nclass=self.num_classes, **kwargs)
+
+
+@dataclass(kw_only=True)
+class SamplingConfig(ModelConfig):
+    """How frames are sampled from a video, for training and testing alike; what is not
+    given is the architecture's (``model_zoo/catalogue.json``)."""
+
     num_segments: int = option(rule=rules.positive_int,
-                               help="TSN: frames per video (default 3; I3D takes one clip of "
-                                    "--new-length frames)")
+                               help="TSN: frames per video (default 3); I3D takes one clip "
+                                    "of --new-length frames")
     new_length: int = option(rule=rules.positive_int, help='I3D clip length (default 32)')
     new_step: int = option(rule=rules.positive_int, help='I3D frame step (default 2)')
     input_size: int = option(224, rules.input_size)
     short_side: int = option(256, rules.input_size)
+
+    def __post_init__(self):
+        super().__post_init__()
+        fill_sampling_defaults(self, self.arch)
+
+
+@dataclass(kw_only=True)
+class TestSamplingConfig(SamplingConfig):
+    """The sampling of a test-time protocol (paper sec. 4.3): the model's data set's
+    protocol unless one is given (Kinetics: 2d-20x10 / 3d-10clip, Something-Something:
+    1clip)."""
+
+    protocol: str = option(choices=TEST_PROTOCOLS, help="default: the model's data set's")
+
+    def __post_init__(self):
+        super().__post_init__()
+        self.protocol = self.protocol or model_entry(self.model)['test_protocol']
+        check_protocol(self.protocol, self.arch)
+
+    def test_protocol(self):
+        """The :class:`~gluon_dfb.data.Protocol` these options choose (TSN: one frame a
+        segment)."""
+        tsn = self.arch == 'tsn'
+        return evaluation_protocol(self.protocol, self.arch, num_segments=self.num_segments,
+                                   new_length=1 if tsn else self.new_length,
+                                   new_step=1 if tsn else self.new_step, size=self.input_size)
+
+
+@dataclass(kw_only=True)
+class TrainConfig(SamplingConfig):
+    """A training run: the options of ``gluon-dfb train`` (paper sec. 4.2 defaults)."""
+
+    model: str = option('tsn_resnet50_dfb_kinetics400',
+                        help='zoo name, e.g. tsn_resnet50_dfb_custom; its architecture '
+                             'gives the sampling defaults')
+    train_list: str = required(help='list file: path num_frames label')
+    val_list: str = option(help='validation list file (one centre clip per video)')
+    data_root: str = data_root_option()
+    frame_pattern: str = frame_pattern_option()
     batch_size: int = option(8, rules.positive_int)
     epochs: int = option(100, rules.positive_int)
     lr: float = option(0.01, rules.positive_float)
@@ -105,7 +189,6 @@ class TrainConfig(object):
                               help='clip the global gradient norm (per video) to this; 0: off')
     dropout: float = option(rule=rules.dropout_rate, help='in [0, 1), default 0.5')
     num_filters: int = option(rule=rules.positive_int, help='per class, default 5')
-    head: str = option(choices=sorted(HEADS), help="overrides the model name's head")
     dtype: str = option('float32', choices=['float32', 'float16'])
     gpus: list = option([], rules.gpu_ids, flags=('--ctx',),
                         help="GPU ids, e.g. '0'; empty: CPU; with --use-horovod the GPUs of a "
@@ -119,7 +202,7 @@ class TrainConfig(object):
     warmup_epochs: float = option(0.0, rules.non_negative_float,
                                   help='ramp the lr linearly from --lr to --lr x workers over '
                                        'these epochs')
-    num_workers: int = option(2, rules.non_negative_int, help='data loading processes')
+    num_workers: int = num_workers_option()
     resume: bool = option(False, help='continue from the newest complete checkpoint in '
                                       '--out-dir, made with the same options (see '
                                       '--resume-with-changes)')
@@ -140,8 +223,7 @@ class TrainConfig(object):
              "GluonCV's model store")
 
     def __post_init__(self):
-        self.arch = model_entry(self.model)['arch']
-        fill_sampling_defaults(self, self.arch)
+        super().__post_init__()
         self.out_dir = self.out_dir or 'out_%s' % self.arch
         check_fields(self)
         if self.arch == 'i3d' and self.num_segments != 1:
@@ -162,47 +244,24 @@ class TrainConfig(object):
                 if k not in ('resume', 'resume_with_changes', 'out_dir')}
 
 
-@dataclass
-class EvalConfig(object):
-    """A test run: the options of ``gluon-dfb test``; the protocol defaults to the model's
-    data set's (Kinetics: 2d-20x10 / 3d-10clip, Something-Something: 1clip)."""
+@dataclass(kw_only=True)
+class EvalConfig(TestSamplingConfig):
+    """A test run: the options of ``gluon-dfb test``."""
 
-    model: str = required()
     params: str = required(help='trained .params file')
     test_list: str = required(help='list file: path num_frames label')
-    data_root: str = option('', help='folder the list paths are relative to')
-    frame_pattern: str = option(rule=rules.frame_pattern,
-                                help="read frame folders, e.g. '{:05d}.jpg'")
-    num_classes: int = option(rule=rules.positive_int, help="default: the model's data set")
-    head: str = option(choices=sorted(HEADS), help="overrides the model name's head")
-    protocol: str = option(choices=TEST_PROTOCOLS, help="default: the model's data set's")
-    num_segments: int = option(3, rules.positive_int, help="TSN frames of '1clip'")
-    new_length: int = option(rule=rules.positive_int, help='I3D clip length (default 32)')
-    new_step: int = option(rule=rules.positive_int, help='I3D frame step (default 2)')
-    input_size: int = option(224, rules.input_size)
-    short_side: int = option(256, rules.input_size)
+    data_root: str = data_root_option()
+    frame_pattern: str = frame_pattern_option()
     gpus: list = option([], rules.gpu_ids, flags=('--ctx',), help='GPU ids; empty: CPU')
-    num_workers: int = option(2, rules.non_negative_int, help='data loading processes')
-    view_batch: int = option(0, rules.non_negative_int,
-                             help='views per forward pass; 0: all views of a video at once')
-    classes: str = option(help="class-name file, one a line (default: the model's)")
+    num_workers: int = num_workers_option()
+    view_batch: int = view_batch_option()
+    classes: str = classes_option()
     out: str = option('predictions.npz', rules.output_file,
                       help='per-video predictions file (.npz is added if missing)')
 
     def __post_init__(self):
-        entry = model_entry(self.model)
-        self.arch = entry['arch']
-        self.protocol = self.protocol or entry['test_protocol']
-        check_protocol(self.protocol, self.arch)
-        if self.arch == 'tsn':  # one frame a segment
-            self.new_length = self.new_step = None
-        fill_sampling_defaults(self, self.arch)
+        super().__post_init__()
         check_fields(self)
-
-
-#: The options of a test-time sampling, shared by ``test``, ``predict`` and ``quantize``.
-SAMPLING_OPTIONS = ('protocol', 'num_segments', 'new_length', 'new_step', 'input_size',
-                    'short_side')
 
 
 def add_options(parser, config_class, names=None, **defaults):
@@ -213,6 +272,9 @@ def add_options(parser, config_class, names=None, **defaults):
         if names is not None and f.name not in names:
             continue
         meta = dict(f.metadata['argparse'])
+        if meta.pop('positional', False):
+            parser.add_argument(f.name, type=f.metadata['rule'], help=f.metadata['help'], **meta)
+            continue
         flags = ('--' + f.name.replace('_', '-'),) + tuple(meta.pop('flags', ()))
         default = defaults.get(f.name, f.default_factory() if f.default_factory is not MISSING
                                else f.default)
@@ -262,17 +324,6 @@ def parse_testing_args(argv=None):
     """Parse and check the options of a test run; an :class:`EvalConfig`."""
     return config_from(parser_of(EvalConfig, "Test a trained network with the paper's "
                                              "test-time protocols."), EvalConfig, argv)
-
-
-def chosen_protocol(options, arch, default):
-    """The test-time protocol that ``options.protocol`` (else ``default``, the model's
-    data set's), ``num_segments``, ``new_length``, ``new_step`` and ``input_size``
-    choose (TSN: one frame a segment); returns ``(name, Protocol)``."""
-    name = options.protocol or default
-    return name, evaluation_protocol(name, arch, num_segments=options.num_segments,
-                                     new_length=1 if arch == 'tsn' else options.new_length,
-                                     new_step=1 if arch == 'tsn' else options.new_step,
-                                     size=options.input_size)
 
 
 def config_argv(config):

@@ -7,11 +7,10 @@ import mxnet as mx
 import numpy as np
 from tqdm import tqdm
 
-from ..data import VideoDataset, VideoReadError, evaluation_protocol
+from ..data import VideoDataset, VideoReadError
 from ..errors import BadInputError, MissingFileError
-from ..inference.scoring import video_probabilities
+from ..scoring import video_probabilities
 from ..outputs import written_together
-from ..zoo import get_model
 
 __all__ = ['evaluate_list', 'save_predictions', 'load_predictions']
 
@@ -21,15 +20,16 @@ logger = logging.getLogger(__name__)
 def evaluate_list(args):
     """Score every video of ``args.test_list`` with ``args.protocol``; returns
     ``(probabilities, labels, paths, net)``. Unreadable videos are left out and reported;
-    if none is readable, :class:`~gluon_dfb.errors.BadInputError` names them."""
+    if none is readable, :class:`~gluon_dfb.errors.BadInputError` names them.
+
+    Parameters
+    ----------
+    args : EvalConfig
+    """
     ctx = mx.gpu(args.gpus[0]) if args.gpus else mx.cpu()
-    arch = args.arch
-    net = get_model(args.model, nclass=args.num_classes, pretrained=args.params, ctx=ctx,
-                    num_segments=1, **({'head': args.head} if args.head else {}))
+    net = args.build(pretrained=args.params, ctx=ctx, num_segments=1)
     net.hybridize(static_alloc=True)
-    protocol = evaluation_protocol(args.protocol, arch, num_segments=args.num_segments,
-                                   new_length=args.new_length, new_step=args.new_step,
-                                   size=args.input_size)
+    protocol = args.test_protocol()
     dataset = VideoDataset(args.test_list, protocol, root=args.data_root,
                            num_classes=net.nclass, frame_pattern=args.frame_pattern,
                            short_side=args.short_side)

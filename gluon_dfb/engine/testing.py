@@ -1,7 +1,7 @@
 """Test a trained network with the paper's test-time protocols and save per-video
 predictions for the analysis (``gluon-dfb test``, ``train_scripts/test_recognizer.py``)."""
 from ..arguments import read_class_names
-from ..metrics import topk_accuracy
+from ..scoring import topk_accuracy
 from ..zoo import model_entry
 from .evaluate import evaluate_list, save_predictions
 from .config import parse_testing_args

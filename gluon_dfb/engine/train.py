@@ -16,7 +16,7 @@ from tqdm import tqdm
 from ..data import VideoDataset, evaluation_protocol, training_protocol
 from ..data.sampler import ShardedShuffleSampler
 from ..errors import BadInputError, Interrupted, UserError
-from ..metrics import topk_accuracy
+from ..scoring import topk_accuracy
 from ..nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
 from ..zoo import get_model
 from .checkpoint import (best_score, checkpoint_options, latest_checkpoint,

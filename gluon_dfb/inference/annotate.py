@@ -12,7 +12,7 @@ import numpy as np
 from ..analysis.feature_grid import filter_bank_grid
 from ..analysis.filter_boxes import locate_filters
 from ..data.transforms import centre_crop_place, resized_shape
-from .scoring import top_classes
+from ..scoring import top_classes
 
 __all__ = ['input_box_to_frame', 'find_evidence', 'line_height', 'line_width', 'label_band',
            'draw_frame', 'h264_writer', 'annotate_windows']

@@ -5,21 +5,20 @@ shape; in the ONNX file every BatchNorm is folded into the convolution before it
     python -m gluon_dfb.export --model NAME --num-classes 8 --params FILE \
         --input-shape 1,3,32,224,224 --out DIR
 """
-import argparse
 import os
+from dataclasses import dataclass
 from unittest import mock
 
 import mxnet as mx
 import numpy as np
 
-from ..arguments import MIN_INPUT_SIZE, input_shape, output_folder, positive_int
-from ..errors import run_command
-from ..models import HEADS
+from .. import arguments as rules
+from ..engine.config import ModelConfig, check_fields, config_from, parser_of, required
+from ..errors import BadInputError, run_command
 from ..outputs import written_together
-from ..zoo import get_model, model_entry
 from .fold_batch_norm import fold_batch_norm
 
-__all__ = ['export_symbol', 'export_onnx', 'main']
+__all__ = ['ExportConfig', 'export_symbol', 'export_onnx', 'export', 'main']
 
 ONNX_OPSET = 13  # the operator set MXNet 1.9.1's exporter translates to
 
@@ -95,32 +94,43 @@ def export_onnx(symbol_file, params_file, input_shape, onnx_file, fold=True):
     return onnx_file
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--model', required=True)
-    parser.add_argument('--params', required=True)
-    parser.add_argument('--num-classes', type=positive_int)
-    parser.add_argument('--head', choices=sorted(HEADS), help="overrides the model name's head")
-    parser.add_argument('--input-shape', required=True, type=input_shape,
-                        help='e.g. 1,3,32,224,224 (I3D) or 20,3,224,224 (TSN frames)')
-    parser.add_argument('--out', required=True, type=output_folder, help='output folder')
-    args = parser.parse_args(argv)
-    shape, arch = args.input_shape, model_entry(args.model)['arch']
-    rank = {'tsn': 4, 'i3d': 5}[arch]
-    if len(shape) != rank or shape[1] != 3 or min(shape[-2:]) < MIN_INPUT_SIZE:
-        parser.error('argument --input-shape: %s models take %s, with 3 colour channels and '
-                     'frames of at least %d pixels, not %s' % (
-                         arch.upper(), 'views,3,H,W' if rank == 4 else 'clips,3,T,H,W',
-                         MIN_INPUT_SIZE, ','.join(map(str, shape))))
-    net = get_model(args.model, nclass=args.num_classes, pretrained=args.params,
-                    num_segments=1, **({'head': args.head} if args.head else {}))
-    prefix = os.path.join(args.out, args.model)
-    files = [prefix + '-symbol.json', prefix + '-0000.params', prefix + '.onnx']
-    with written_together(files) as partial:  # all three, or none
-        export_onnx(*export_symbol(net, shape, partial[2][:-len('.onnx')]), shape, partial[2])
-    print('wrote %s, %s and %s (input %s, output z_comb)' % (
-        *files, 'x'.join(map(str, shape))))
+@dataclass(kw_only=True)
+class ExportConfig(ModelConfig):
+    """An export: the options of ``gluon-dfb export``."""
 
+    params: str = required(help='trained .params file')
+    input_shape: tuple = required(rules.input_shape,
+                                  help='e.g. 1,3,32,224,224 (I3D) or 20,3,224,224 (TSN frames)')
+    out: str = required(rules.output_folder, help='output folder')
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_fields(self)
+        rank, shape = {'tsn': 4, 'i3d': 5}[self.arch], tuple(self.input_shape)
+        if len(shape) != rank or shape[1] != 3 or min(shape[-2:]) < rules.MIN_INPUT_SIZE:
+            raise BadInputError(
+                'argument --input-shape: %s models take %s, with 3 colour channels and frames '
+                'of at least %d pixels, not %s' % (
+                    self.arch.upper(), 'views,3,H,W' if rank == 4 else 'clips,3,T,H,W',
+                    rules.MIN_INPUT_SIZE, ','.join(map(str, shape))))
+
+
+def export(config):
+    """Write ``config.model``'s symbol, parameters and ONNX file into ``config.out``, all
+    three or none; returns their paths."""
+    net = config.build(pretrained=config.params, num_segments=1)
+    prefix = os.path.join(config.out, config.model)
+    files = [prefix + '-symbol.json', prefix + '-0000.params', prefix + '.onnx']
+    with written_together(files) as partial:
+        export_onnx(*export_symbol(net, config.input_shape, partial[2][:-len('.onnx')]),
+                    config.input_shape, partial[2])
+    return files
+
+
+def main(argv=None):
+    config = config_from(parser_of(ExportConfig, __doc__.split('\n\n')[0]), ExportConfig, argv)
+    print('wrote %s, %s and %s (input %s, output z_comb)' % (
+        *export(config), 'x'.join(map(str, config.input_shape))))
 
 if __name__ == '__main__':
     run_command(main)

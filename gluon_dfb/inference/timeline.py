@@ -10,7 +10,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from .scoring import top_classes, video_probabilities
+from ..scoring import top_classes, video_probabilities
 
 __all__ = ['default_window', 'window_bounds', 'window_parts', 'read_groups', 'Window',
            'score_windows', 'timeline_row', 'argmax_segments', 'Timeline', 'plot_timeline']

@@ -153,9 +153,8 @@ class WeightStore(object):
         """File name of the weights of ``name``; ``tag`` (a sha1 prefix) picks a version."""
         if name not in self.published:
             raise WeightStoreError(
-                'No published weights for %s. Train it (python train_scripts/train_%s.py '
-                '--model %s ...) and pass the result as pretrained="path/to/file.params".'
-                % (name, name.split('_')[0], name))
+                'No published weights for %s. Train it (gluon-dfb train --model %s ...) and pass '
+                'the result as pretrained="path/to/file.params".' % (name, name))
         sha1 = self.published[name]['sha1']
         if isinstance(tag, str) and not sha1.startswith(tag):
             raise WeightStoreError('Weights of %s with tag %s are not published (known: %s)'
