@@ -3,16 +3,17 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+DOCS_OUT ?= docs/_build
 HOROVOD := $(VENV)/.horovod
 HOROVOD_BUILD := HOROVOD_WITH_MXNET=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_TENSORFLOW=1 HOROVOD_WITHOUT_PYTORCH=1
 
-.PHONY: install horovod demo ablation test test-fast clean
+.PHONY: install horovod demo ablation test test-fast docs clean
 
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel setuptools
-	$(PY) -m pip install --quiet -e '.[cpu,test]'
+	$(PY) -m pip install --quiet -e '.[cpu,test,docs]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,6 +42,11 @@ test: $(STAMP) $(HOROVOD)
 # The quick tier while working: no Horovod build, no test marked slow.
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow" tests
+
+# The documentation (Sphinx), warnings as errors, and its examples run as doctests.
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs $(DOCS_OUT)/html
+	$(PY) -m sphinx -W --keep-going -q -b doctest docs $(DOCS_OUT)/doctest
 
 clean:
 	rm -rf $(VENV) build *.egg-info

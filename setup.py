@@ -30,6 +30,7 @@ setup(
         'test': ['pytest', 'scikit-video==1.1.11', 'onnx==1.16.2', 'onnxruntime==1.19.2',
                  'psutil'],
         'export': ['onnx==1.16.2', 'onnxruntime==1.19.2'],
+        'docs': ['sphinx==7.4.7', 'numpydoc==1.8.0'],
         # Horovod compiles against the installed MXNet: `make horovod` builds it (Gloo,
         # no MPI) without build isolation, which a plain `pip install .[horovod]` lacks.
         'horovod': ['horovod==0.28.1', 'psutil', 'cloudpickle', 'pyyaml', 'packaging'],

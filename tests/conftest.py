@@ -54,7 +54,9 @@ def server(tmp_path):
     CountingHandler.requests = []
     httpd = http.server.ThreadingHTTPServer(
         ('127.0.0.1', 0), functools.partial(CountingHandler, directory=str(remote)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # a short poll: shutdown() waits for the loop's next poll
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={'poll_interval': 0.02},
+                              daemon=True)
     thread.start()
     yield remote, 'http://127.0.0.1:%d' % httpd.server_address[1]
     httpd.shutdown()

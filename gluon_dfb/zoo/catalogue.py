@@ -13,8 +13,8 @@ from mxnet import init
 from .. import models
 from ..arguments import check_dropout, check_positive_int
 from ..errors import BadInputError
-from ..models.inflate import inflate_from_2d
 from .gluoncv_weights import base_weights_file
+from .inflate import inflate_from_2d
 from .weights import WeightStore, assign_params, load_params, read_params
 
 __all__ = ['get_model', 'list_models', 'model_entry', 'weight_store', 'read_zoo_file', 'CATALOGUE']

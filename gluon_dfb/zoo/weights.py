@@ -54,7 +54,7 @@ def assign_params(net, arrays, source, ctx=None, strict=True):
     Parameters
     ----------
     net : Block
-        The network; its parameters must have been ``initialize``d (deferred is fine).
+        The network; its parameters must have been initialised (deferred is fine).
     arrays : dict of str to NDArray
         Values keyed by structural names (``layer1.0.conv1.weight``). A parameter that
         a block registers under several names is loaded if any of them is present.

@@ -2,7 +2,7 @@
 import re
 
 from ..errors import BadInputError
-from ..zoo.weights import assign_params
+from .weights import assign_params
 
 __all__ = ['inflate_name', 'inflate_array', 'inflate_from_2d']
 
