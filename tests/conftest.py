@@ -1,6 +1,8 @@
 """Shared helpers of the tests."""
 import functools
 import http.server
+import os
+import shutil
 import threading
 
 import mxnet as mx
@@ -106,3 +108,21 @@ def four_class_set(tmp_path_factory):
     subset = folder / 'four_classes.txt'
     subset.write_text(''.join('%s %s %d\n' % (p, n, int(c) // 2) for p, n, c in rows))
     return str(folder), str(subset)
+
+
+@pytest.fixture(scope='session')
+def class_folders(four_class_set, tmp_path_factory):
+    """``DATA/<class>/clips/cam<k>_take<j>.mp4``: real 8-frame videos of the embedded set,
+    five per class of 'drink', 'eat' and 'pour' from 3, 2 and 3 cameras (sources), and an
+    unreadable ``eat/broken.mp4``."""
+    root, train_list = four_class_set
+    videos = [os.path.join(root, line.split()[0]) for line in open(train_list)]
+    folder = tmp_path_factory.mktemp('class_folders')
+    for c, name in enumerate(('drink', 'eat', 'pour')):
+        os.makedirs(folder / name / 'clips')
+        for j in range(5):
+            shutil.copy(videos[(5 * c + j) % len(videos)],
+                        folder / name / 'clips' / ('cam%d_take%d.mp4' % (j % (3 - c % 2), j)))
+    (folder / 'eat' / 'broken.mp4').write_bytes(b'not a video')
+    (folder / 'notes.txt').write_text('not a class')
+    return str(folder)

@@ -1,6 +1,7 @@
 """The ablation's protocol: the rate is chosen on validation (never on test), grids widen
 at an edge, the splits are disjoint, and a tiny ablation reports what its runs measured."""
 import copy
+import glob
 import json
 import os
 import shutil
@@ -11,7 +12,7 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_dfb.ablation import DEFAULTS, run_ablation
+from gluon_dfb.ablation import DEFAULTS, budget, command, experiment, run_ablation
 from gluon_dfb.ablation.experiment import cache_features, prepare
 from gluon_dfb.ablation.protocol import chosen_rows, sweep
 from gluon_dfb.ablation.runs import probe_run
@@ -128,6 +129,17 @@ def test_tiny_ablation_reports_what_its_runs_measured(tmp_path, monkeypatch):
     predictions = np.load(gb['predictions'])
     assert gb['top1'] == np.mean(predictions['probabilities'].argmax(1) == predictions['labels'])
     assert results['trunk']['sha1'] in open(os.path.join(out, 'results.json')).read()
+    # the verdict opens the report, its differences recomputed from the prediction files
+    verdict = saved['finetune']['verdict']
+    correct = {v: [np.mean(p['probabilities'].argmax(1) == p['labels']) for p in (
+        np.load(r['test']['predictions']) for r in saved['finetune']['chosen'][v])]
+        for v in ('GB', 'GB+DF+LB')}
+    np.testing.assert_allclose(verdict['per_seed'],
+                               np.subtract(correct['GB+DF+LB'], correct['GB']), atol=1e-12)
+    low, high = verdict['interval']
+    assert low <= verdict['mean'] <= high
+    assert report.split('\n')[2].startswith('**Verdict**: ')
+    assert '%+.1f points' % (100 * verdict['mean']) in report.split('\n')[2]
     for picture in ('analysis/confusion.png', 'analysis/confusion_gb.png', 'filters_class00.png'):
         assert cv2.imread(os.path.join(out, picture)).std() > 5, picture
     runs = len(saved['finetune']['runs']) + len(saved['probe']['runs'])
@@ -153,3 +165,68 @@ def test_probe_run_is_a_function_of_its_job(tmp_path, monkeypatch):
     second = probe_run(job)
     assert second['train_loss'] == first['train_loss']
     assert second['val'] == first['val'] and second['test'] == first['test']
+
+
+@pytest.mark.slow
+def test_ablation_on_a_folder_of_class_folders(class_folders, tmp_path, capsys):
+    """The user's data through the command: split, trained, tested; the verdict equals the
+    one recomputed from the runs' prediction files, and a second invocation trains nothing."""
+    out = str(tmp_path / 'out')
+    argv = ['--data', class_folders, '--split', '0.6', '0.2', '0.2', '--out', out,
+            '--input-size', '32', '--epochs', '1', '--batch-size', '3', '--seeds', '0', '1',
+            '--lrs', '0.01', '--widen', '0', '--no-probe', '--variants', 'GB', 'GB+DF+LB',
+            '--processes', '1']
+    command.main(argv)
+    printed = capsys.readouterr()
+    assert 'no --pretrained-base: every variant starts from a RANDOM trunk' in printed.err
+    report = open(os.path.join(out, 'report.md')).read()
+    assert printed.out.startswith(report)
+    assert 'broken.mp4' in open(os.path.join(out, 'lists', 'unreadable.txt')).read()
+    assert [len(read_video_list(os.path.join(out, 'lists', s + '.txt')))
+            for s in ('train', 'val', 'test')] == [9, 3, 3]
+    runs = {(head, seed): os.path.join(out, 'finetune', head, 'lr0.01', 'seed%d' % seed)
+            for head in ('gb', 'gb_df_lb') for seed in (0, 1)}
+    assert not os.path.exists(os.path.join(out, 'finetune', 'gb_df'))  # not asked for
+    correct = {}
+    for key, run_dir in runs.items():
+        predictions = np.load(os.path.join(run_dir, 'test_predictions.npz'))
+        assert sorted(predictions['labels']) == [0, 1, 2]
+        correct[key] = predictions['probabilities'].argmax(1) == predictions['labels']
+    per_seed = [np.mean(correct[('gb_df_lb', s)]) - np.mean(correct[('gb', s)]) for s in (0, 1)]
+    verdict = json.load(open(os.path.join(out, 'results.json')))['finetune']['verdict']
+    np.testing.assert_allclose(verdict['per_seed'], per_seed, atol=1e-12)
+    first = report.split('\n')[2]
+    assert first.startswith('**Verdict**: ') and '%+.1f points' % (50 * sum(per_seed)) in first
+    assert 'fine' not in report.split('## Fine-tuning')[1].split('\n')[4]  # no groups given
+    assert '**Trunk**: none' in report
+    command.main(argv)  # resumed: nothing trains again
+    assert 'it trained 0 of the 4 runs and took the other 4' in open(
+        os.path.join(out, 'report.md')).read()
+
+
+@pytest.mark.slow
+def test_budget_drops_runs_and_says_which(class_folders, tmp_path, capsys, monkeypatch):
+    """The grid is fitted to the budget from the first run's measured time (set here to 60 s
+    a run, so that what fits does not depend on this machine's speed); the first run is
+    kept, the dropped ones are not run, and the report says what was dropped."""
+    measured = []
+
+    def at_60_seconds_a_run(run_seconds, *args):
+        measured.append(run_seconds)
+        return budget.fit_budget(60, *args)
+    monkeypatch.setattr(experiment, 'fit_budget', at_60_seconds_a_run)
+    out = str(tmp_path / 'out')
+    command.main(['--data', class_folders, '--out', out, '--input-size', '32', '--epochs', '1',
+                  '--batch-size', '3', '--seeds', '0', '1', '--lrs', '0.003', '0.01', '0.03',
+                  '--widen', '1', '--no-probe', '--variants', 'GB', 'GB+DF+LB',
+                  '--processes', '1', '--budget-minutes', '4'])
+    assert len(measured) == 1 and measured[0] > 0
+    trained = sorted(os.path.relpath(os.path.dirname(p), out) for p in glob.glob(
+        os.path.join(out, 'finetune', '*', '*', '*', 'result.json')))
+    assert trained == [os.path.join('finetune', head, 'lr0.01', 'seed%d' % seed)
+                       for head in ('gb', 'gb_df_lb') for seed in (0, 1)]
+    report = open(os.path.join(out, 'report.md')).read()
+    assert ('--budget-minutes 4: one fine-tuning run took 60 s (1 at once), so 4 runs fit; '
+            'kept 4 runs: rates 0.01, seeds 0 1, widening off; dropped rates 0.003 0.03, '
+            'widening.') in report
+    assert 'it trained 3 of the 4 runs and took the other 1' in report  # the timing run

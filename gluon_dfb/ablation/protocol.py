@@ -11,8 +11,9 @@ __all__ = ['sweep', 'chosen_rows']
 logger = logging.getLogger(__name__)
 
 
-def sweep(run, setup, grid, seeds, processes, widen=1, desc='runs'):
-    """Run every variant at every rate of ``grid`` with every seed; then, up to
+def sweep(run, setup, grid, seeds, processes, widen=1, desc='runs', variants=VARIANTS):
+    """Run every variant of ``variants`` ((name, head) pairs) at every rate of ``grid``
+    with every seed; then, up to
     ``widen`` times, add the next rate beyond an edge of a variant's grid for each seed
     that chose that edge, and run those too (a seed whose choice is inside its grid is
     done).
@@ -23,7 +24,7 @@ def sweep(run, setup, grid, seeds, processes, widen=1, desc='runs'):
         ``{(head, lr, seed): result}`` and the final grid of each variant and seed,
         ``{(head, seed): rates}``.
     """
-    grids = {(head, seed): sorted(grid) for _, head in VARIANTS for seed in seeds}
+    grids = {(head, seed): sorted(grid) for _, head in variants for seed in seeds}
     results = {}
     for round_ in range(widen + 1):
         jobs = [(setup, head, lr, seed) for (head, seed), rates in grids.items()
@@ -46,10 +47,10 @@ def sweep(run, setup, grid, seeds, processes, widen=1, desc='runs'):
     return results, grids
 
 
-def chosen_rows(results, grids, seeds):
-    """For every variant and seed, the rate chosen on validation and that run's result:
-    ``{variant: [(seed, lr, result), ...]}``."""
+def chosen_rows(results, grids, seeds, variants=VARIANTS):
+    """For every variant of ``variants`` and seed, the rate chosen on validation and that
+    run's result: ``{variant: [(seed, lr, result), ...]}``."""
     return {variant: [(seed, lr, results[(head, lr, seed)]) for seed in seeds
                       for lr in [choose_rate({r: results[(head, r, seed)]
                                               for r in grids[(head, seed)]})]]
-            for variant, head in VARIANTS}
+            for variant, head in variants}

@@ -6,13 +6,14 @@ head, rate, seed), so a stopped ablation continues where it was and a changed on
 again."""
 import contextlib
 import json
+import logging
 import multiprocessing
 import os
 import shutil
+import time
 
 import mxnet as mx
 import numpy as np
-from tqdm import tqdm
 
 from ..analysis.metrics import coarse_accuracy, fine_accuracy, topk_accuracy
 from ..engine.checkpoint import latest_checkpoint
@@ -22,8 +23,10 @@ from ..engine.config import EvalConfig, TrainConfig
 from ..engine.train import train
 from ..zoo import get_model
 
-__all__ = ['VARIANTS', 'FIGURES', 'figures', 'training_config', 'finetune_run', 'probe_run',
+__all__ = ['VARIANTS', 'FIGURES', 'figures', 'sampling', 'training_config', 'finetune_run', 'probe_run',
            'run_all']
+
+logger = logging.getLogger(__name__)
 
 #: The ablation's variants (paper table 1) and their heads.
 VARIANTS = (('GB', 'gb'), ('GB+DF', 'gb_df'), ('GB+DF+LB', 'gb_df_lb'))
@@ -31,16 +34,31 @@ VARIANTS = (('GB', 'gb'), ('GB+DF', 'gb_df'), ('GB+DF+LB', 'gb_df_lb'))
 FIGURES = ('top1', 'top5', 'fine', 'coarse')
 
 
-def figures(probabilities, labels, group_of):
-    """Top-1, top-5, fine (within the true group) and coarse (group) accuracy, and the
-    mean negative log-probability of the true class (``nll``)."""
+def figures(probabilities, labels, group_of=None):
+    """Top-1, top-5, fine (within the true group) and coarse (group) accuracy (where
+    ``group_of`` gives each class's group), and the mean negative log-probability of the
+    true class (``nll``)."""
     labels = np.asarray(labels)
     true = probabilities[np.arange(len(labels)), labels]
-    return {'top1': topk_accuracy(probabilities, labels, 1),
-            'top5': topk_accuracy(probabilities, labels, 5),
-            'fine': fine_accuracy(probabilities, labels, group_of),
-            'coarse': coarse_accuracy(probabilities, labels, group_of),
-            'nll': float(-np.mean(np.log(np.maximum(true, 1e-12))))}
+    result = {'top1': topk_accuracy(probabilities, labels, 1),
+              'top5': topk_accuracy(probabilities, labels, 5),
+              'nll': float(-np.mean(np.log(np.maximum(true, 1e-12))))}
+    if group_of is not None:
+        group_of = np.asarray(group_of)
+        result.update(fine=fine_accuracy(probabilities, labels, group_of),
+                      coarse=coarse_accuracy(probabilities, labels, group_of))
+    return result
+
+
+def sampling(setup):
+    """The recipe's sampling options, as the engine's configurations take them (a short
+    side of the input size unless the recipe gives one; the architecture's defaults for
+    what it leaves out)."""
+    recipe = setup['recipe']
+    return dict(input_size=recipe['input_size'],
+                short_side=recipe.get('short_side') or recipe['input_size'],
+                num_segments=recipe.get('num_segments'), new_length=recipe.get('new_length'),
+                new_step=recipe.get('new_step'))
 
 
 def training_config(setup, head, lr, seed, out_dir):
@@ -49,11 +67,11 @@ def training_config(setup, head, lr, seed, out_dir):
     return TrainConfig(
         model=setup['model'], head=head, num_classes=setup['nclass'],
         train_list=setup['data']['train'], data_root=setup['data']['root'],
-        pretrained_base=setup['trunk'], input_size=recipe['input_size'],
-        short_side=recipe['input_size'], num_segments=recipe['num_segments'],
+        frame_pattern=setup['data'].get('frame_pattern'), pretrained_base=setup['trunk'],
         batch_size=recipe['batch_size'], epochs=recipe['epochs'], lr=lr,
         lr_steps=list(recipe['lr_steps']), num_workers=0, save_frequency=recipe['epochs'],
-        seed=seed, out_dir=out_dir)
+        gpus=list(recipe.get('gpus', [])), dtype=recipe.get('dtype', 'float32'),
+        seed=seed, out_dir=out_dir, **sampling(setup))
 
 
 def _run_dir(setup, kind, head, lr, seed):
@@ -93,6 +111,7 @@ def finetune_run(job):
         return done
     shutil.rmtree(run_dir, ignore_errors=True)  # no checkpoint of another run is resumed
     os.makedirs(run_dir)
+    start = time.time()
     with open(os.path.join(run_dir, 'console.txt'), 'w') as console, \
             contextlib.redirect_stderr(console):
         train(training_config(setup, head, lr, seed, run_dir))
@@ -102,14 +121,14 @@ def finetune_run(job):
             probabilities, labels, paths, _ = evaluate_list(EvalConfig(
                 model=setup['model'], params=params, num_classes=setup['nclass'], head=head,
                 test_list=setup['data'][split], data_root=setup['data']['root'],
-                protocol='1clip', num_segments=setup['recipe']['num_segments'],
-                input_size=setup['recipe']['input_size'],
-                short_side=setup['recipe']['input_size'], num_workers=0))
+                frame_pattern=setup['data'].get('frame_pattern'), protocol='1clip',
+                gpus=list(setup['recipe'].get('gpus', [])), num_workers=0, **sampling(setup)))
             path = os.path.join(run_dir, '%s_predictions.npz' % split)
-            save_predictions(path, probabilities, labels, paths, setup['classes'],
-                             '1clip (%d frames)' % setup['recipe']['num_segments'], head)
-            result[split] = figures(probabilities, labels, np.array(setup['group_of']))
+            save_predictions(path, probabilities, labels, paths, setup['classes'], '1clip',
+                             head)
+            result[split] = figures(probabilities, labels, setup['group_of'])
             result[split]['predictions'] = path
+    result['seconds'] = round(time.time() - start, 1)  # training and testing, one thread
     return _keep(run_dir, result)
 
 
@@ -137,17 +156,19 @@ def probe_run(job):
     for split in ('val', 'test'):
         probabilities = head_probabilities(net, features[split + '_features'])
         result[split] = figures(probabilities, features[split + '_labels'],
-                                np.array(setup['group_of']))
+                                setup['group_of'])
     return _keep(run_dir, result)
 
 
 def run_all(run, jobs, processes, desc):
     """``run(job)`` for every job, ``processes`` at a time, each worker on one thread
     (on 2 cores two one-thread runs do about twice the work of one two-thread run); one
-    process runs them here, one after the other. Returns the results in the order of
-    ``jobs``."""
+    process runs them here, one after the other. Logs a line per finished run with the
+    time left for the jobs (from the runs trained so far). Returns the results in the
+    order of ``jobs``."""
+    progress = _Progress(jobs, desc)
     if processes <= 1:
-        return [run(job) for job in tqdm(jobs, desc=desc)]
+        return [progress.done(job, run(job)) for job in jobs]
     threads = {k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'MXNET_CPU_WORKER_NTHREADS')}
     os.environ.update(dict.fromkeys(threads, '1'))  # read by the workers' MXNet at start
     try:
@@ -160,4 +181,28 @@ def run_all(run, jobs, processes, desc):
                 os.environ[key] = value
     with pool:
         pending = [pool.apply_async(run, (job,)) for job in jobs]
-        return [p.get() for p in tqdm(pending, desc=desc)]
+        return [progress.done(job, p.get()) for job, p in zip(jobs, pending)]
+
+
+class _Progress(object):
+    """The progress line of :func:`run_all`: runs done, and the time left at the pace of
+    the runs trained so far (runs kept from an earlier invocation take none)."""
+
+    def __init__(self, jobs, desc):
+        self.total, self.desc, self.start = len(jobs), desc, time.time()
+        self.finished = self.trained = 0
+
+    def done(self, job, result):
+        self.finished += 1
+        self.trained += not result.get('kept')
+        elapsed = time.time() - self.start
+        left = self.total - self.finished
+        pace = elapsed / self.trained if self.trained else 0
+        logger.info('%s: %d of %d runs done (%s lr %g seed %d%s); about %s left', self.desc,
+                    self.finished, self.total, job[1], job[2], job[3],
+                    ', kept' if result.get('kept') else '', _minutes(left * pace))
+        return result
+
+
+def _minutes(seconds):
+    return '%d min' % round(seconds / 60) if seconds >= 90 else '%d s' % round(seconds)

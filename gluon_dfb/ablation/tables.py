@@ -9,12 +9,19 @@ from .selection import mean_std
 __all__ = ['summary', 'chosen_table', 'gain_lines', 'grid_table']
 
 
+def reported(rows):
+    """The figures of :data:`FIGURES` that the runs have (fine and coarse need groups)."""
+    first = next(iter(rows.values()))[0][2]['test']
+    return [k for k in FIGURES if k in first]
+
+
 def summary(rows):
     """Mean and standard deviation over the seeds of every test figure and, where the
     runs have one, of the validation top-1: ``{variant: {figure: (mean, std)}}``."""
     stats = {}
     for variant, seeds in rows.items():
-        stats[variant] = {k: mean_std([r['test'][k] for _, _, r in seeds]) for k in FIGURES}
+        stats[variant] = {k: mean_std([r['test'][k] for _, _, r in seeds])
+                          for k in reported(rows)}
         if all('val' in r for _, _, r in seeds):
             stats[variant]['val_top1'] = mean_std([r['val']['top1'] for _, _, r in seeds])
     return stats
@@ -24,21 +31,23 @@ def chosen_table(rows):
     """Rows ``variant | seed | lr | [val top-1 |] test top-1 | top-5 | fine | coarse``
     (the validation column where the runs have one), then a mean +- std row per
     variant."""
-    stats = summary(rows)
+    stats, shown = summary(rows), reported(rows)
     with_val = all('val_top1' in s for s in stats.values())
-    lines = ['| variant | seed | lr%s | test top-1 | test top-5 | fine | coarse |' % (
-        ' (chosen on val) | val top-1' if with_val else ''),
-        '|---|---|---|%s---|---|---|---|' % ('---|' if with_val else '')]
-    for variant, _ in VARIANTS:
+    names = {'top1': 'test top-1', 'top5': 'test top-5', 'fine': 'fine', 'coarse': 'coarse'}
+    lines = ['| variant | seed | lr%s | %s |' % (
+        ' (chosen on val) | val top-1' if with_val else '',
+        ' | '.join(names[k] for k in shown)),
+        '|---|---|---|%s%s' % ('---|' if with_val else '', '---|' * len(shown))]
+    for variant in rows:
         for seed, lr, result in rows[variant]:
             lines.append('| %s | %d | %g |%s %s |' % (
                 variant, seed, lr, ' %.1f |' % (100 * result['val']['top1']) if with_val else '',
-                ' | '.join('%.1f' % (100 * result['test'][k]) for k in FIGURES)))
+                ' | '.join('%.1f' % (100 * result['test'][k]) for k in shown)))
         s = stats[variant]
         lines.append('| **%s** | mean +- std | |%s %s |' % (
             variant, ' %.1f +- %.1f |' % tuple(100 * v for v in s['val_top1']) if with_val
             else '', ' | '.join(('**%.1f +- %.1f**' if k == 'top1' else '%.1f +- %.1f')
-                                % (100 * s[k][0], 100 * s[k][1]) for k in FIGURES)))
+                                % (100 * s[k][0], 100 * s[k][1]) for k in shown)))
     return lines
 
 
@@ -56,14 +65,14 @@ def gain_lines(rows, ours='GB+DF+LB', base='GB', rates='its own validation-chose
                 int(np.sum(np.array(gains) > 0)), len(gains))]
 
 
-def grid_table(results, grids, seeds):
+def grid_table(results, grids, seeds, variants=VARIANTS):
     """Validation top-1 of every variant at every rate tried, the mean over the seeds
     whose grid holds that rate (how many, where not all); the test top-1 beside it,
     which chose nothing."""
     rates = sorted({lr for g in grids.values() for lr in g})
     lines = ['| variant | %s |' % ' | '.join('lr %g' % lr for lr in rates),
              '|---|%s' % ('---|' * len(rates))]
-    for variant, head in VARIANTS:
+    for variant, head in variants:
         cells = []
         for lr in rates:
             runs = [results[(head, lr, s)] for s in seeds if lr in grids[(head, s)]]

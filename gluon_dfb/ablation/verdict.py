@@ -1,0 +1,87 @@
+"""Whether one variant is ahead of another on the test split, with the uncertainty of a
+finite test set and of the seeds: the per-seed top-1 differences, their mean, and a
+bootstrap interval that resamples the test videos (paired: the same videos for both
+variants) and the seeds."""
+import numpy as np
+
+from ..engine.evaluate import load_predictions
+
+__all__ = ['correct_per_video', 'paired_difference', 'verdict_lines']
+
+#: Bootstrap replicates and the interval's coverage.
+REPLICATES, COVERAGE = 10000, 0.95
+
+
+def correct_per_video(prediction_files):
+    """``(seeds, videos)`` booleans: whether each run's top class is the video's label,
+    from the runs' prediction files (one a seed, the same videos in the same order).
+
+    Raises
+    ------
+    ValueError
+        The files hold different videos or labels.
+    """
+    rows, reference = [], None
+    for path in prediction_files:
+        predictions = load_predictions(path)
+        videos = (list(predictions.get('paths', [])), list(predictions['labels']))
+        if reference is not None and videos != reference:
+            raise ValueError('%s holds other test videos than %s' % (path, prediction_files[0]))
+        reference = videos
+        rows.append(predictions['probabilities'].argmax(axis=1) == predictions['labels'])
+    return np.array(rows)
+
+
+def paired_difference(ours, base, seed=0, replicates=REPLICATES, coverage=COVERAGE):
+    """Test top-1 of ``ours`` minus that of ``base``.
+
+    Parameters
+    ----------
+    ours, base : numpy.ndarray
+        ``(seeds, videos)`` correctness of each run (:func:`correct_per_video`), seed
+        ``s`` of both trained from the same start.
+    seed : int
+        Of the bootstrap's random draws.
+
+    Returns
+    -------
+    dict
+        ``per_seed`` (the differences), ``mean`` (their mean), ``interval`` (the
+        central ``coverage`` of the mean difference over ``replicates`` draws, each
+        drawing the seeds and the test videos with replacement) and ``verdict``:
+        ``'ahead'`` if the interval lies above 0, ``'behind'`` if below, else
+        ``'level'``.
+    """
+    ours, base = np.asarray(ours, float), np.asarray(base, float)
+    differences = ours - base  # (seeds, videos): -1, 0 or 1
+    seeds, videos = differences.shape
+    rng = np.random.RandomState(seed)
+    draws = np.empty(replicates)
+    for start in range(0, replicates, 500):  # in chunks: seeds x videos x chunk indices
+        n = min(500, replicates - start)
+        which_seeds = rng.randint(0, seeds, (n, seeds))
+        which_videos = rng.randint(0, videos, (n, videos))
+        draws[start:start + n] = differences[which_seeds[:, :, None],
+                                             which_videos[:, None, :]].mean(axis=(1, 2))
+    tail = 100 * (1 - coverage) / 2
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return {'per_seed': differences.mean(axis=1).tolist(), 'mean': float(differences.mean()),
+            'interval': (float(low), float(high)),
+            'verdict': 'ahead' if low > 0 else 'behind' if high < 0 else 'level'}
+
+
+def verdict_lines(ours_name, base_name, difference, videos):
+    """The report's answer in words: the mean difference in points, its interval, and
+    which of ahead / level / behind the evidence supports."""
+    words = {'ahead': '%s is **ahead** of %s' % (ours_name, base_name),
+             'behind': '%s is **behind** %s' % (ours_name, base_name),
+             'level': 'the evidence does **not separate** %s from %s (level)' % (
+                 ours_name, base_name)}[difference['verdict']]
+    low, high = difference['interval']
+    return ['**Verdict**: %s: test top-1 %+.1f points (%s - %s, mean over %d seeds; per '
+            'seed %s), %d%% interval %+.1f to %+.1f points (bootstrap over the %d test videos '
+            'and the seeds).' % (
+                words, 100 * difference['mean'], ours_name, base_name,
+                len(difference['per_seed']), ', '.join('%+.1f' % (100 * d)
+                                                        for d in difference['per_seed']),
+                round(100 * COVERAGE), 100 * low, 100 * high, videos)]
