@@ -42,15 +42,18 @@ def test_small_demo_trains_at_the_committed_rates(tmp_path, monkeypatch):
     config = copy.deepcopy(DEFAULTS)
     config.update(videos_per_class=[2, 2, 2])
     config['recipe'].update(input_size=64, epochs=1, lr_steps=[1])
-    config['pretrain'].update(steps=2, batch_size=8, heldout=64, warmup_steps=1)
+    monkeypatch.setitem(demo.DEFAULTS, 'pretrain', dict(steps=2, batch_size=8, heldout=64,
+                                                        warmup_steps=1))
     section = committed_rows({'GB': [(0.01, 0.5)] * 3, 'GB+DF': [(0.003, 0.5)] * 3,
                               'GB+DF+LB': [(0.001, 0.5)] * 3})
+    earlier = {'file': 'proxy_resnet18_v1b-0123abcd.params', 'sha1': '4567' * 10}
     monkeypatch.setattr(demo, 'committed_ablation',
-                        lambda: {'config': config, 'finetune': section})
+                        lambda: {'config': config, 'finetune': section, 'trunk': earlier})
     monkeypatch.setenv('GLUON_DFB_MODEL_ROOT', str(tmp_path / 'store'))
     rows = demo.run_demo(str(tmp_path / 'out'), seeds=(0,), processes=2)
     report = (tmp_path / 'out' / 'report.md').read_text()
-    for variant, lr in (('GB', 0.01), ('GB+DF', 0.003), ('GB+DF+LB', 0.001)):
+    assert sorted(rows) == ['GB', 'GB+DF+LB']  # the verdict's pair
+    for variant, lr in (('GB', 0.01), ('GB+DF+LB', 0.001)):
         [(seed, used, result)] = rows[variant]
         assert used == lr and 'val' not in result  # no validation split in the demo
         saved = np.load(result['test']['predictions'])
@@ -59,5 +62,6 @@ def test_small_demo_trains_at_the_committed_rates(tmp_path, monkeypatch):
         assert '| %s | 0 | %g | %.1f |' % (variant, lr, 100 * result['test']['top1']) in report
         assert '| %s | 0 | %g | 50.0 | 50.0 |' % (variant, lr) in report  # the committed row
     assert report.count('GB+DF+LB - GB, test top-1') == 2
+    assert "The committed ablation's trunk was proxy_resnet18_v1b-0123abcd.params" in report
     saved = json.load(open(str(tmp_path / 'out' / 'results.json')))
     assert saved['GB'][0]['lr'] == 0.01

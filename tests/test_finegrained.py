@@ -52,12 +52,11 @@ def test_written_set_is_deterministic_and_readable(tmp_path):
 def test_markers_are_drawn_whole():
     """Drawing inside a box around the centre paints what the shape's mask covers on the
     whole frame, near the borders too."""
-    from gluon_dfb.data.finegrained import _draw
-    from gluon_dfb.data.proxy_images import SHAPES, shape_mask
+    from gluon_dfb.data.finegrained import MARKERS, _draw, marker_mask
     y, x = np.mgrid[:40, :40]
-    for shape in SHAPES:
+    for shape in MARKERS:
         for cx, cy, radius in ((20.3, 19.6, 6.5), (1.2, 38.5, 5.0), (-3.0, 10.0, 4.0)):
             frame = np.zeros((40, 40, 3))
             _draw(frame, shape, cx, cy, radius, (1, 2, 3))
-            expected = shape_mask(shape, (x - cx) / radius, (y - cy) / radius)
+            expected = marker_mask(shape, (x - cx) / radius, (y - cy) / radius)
             assert np.array_equal(frame[..., 1] == 2, expected), (shape, cx, cy)

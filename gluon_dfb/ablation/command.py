@@ -3,7 +3,7 @@ protocol, fine-tuning and the head-only probe, on the embedded fine-grained set 
 user's data (a folder of class folders, or train / val / test list files).
 
     gluon-dfb ablation [--out ablation_out]                           # the embedded set
-    gluon-dfb ablation --data DATA --pretrained-base proxy [...]      # DATA/<class>/*.mp4
+    gluon-dfb ablation --data DATA --pretrained-base proxy [...]      # DATA/<class>/<video>
     gluon-dfb ablation --train-list T --val-list V --test-list E --data-root R [...]
 """
 import argparse
@@ -15,6 +15,7 @@ import sys
 from .. import arguments as rules
 from ..errors import BadInputError, MissingFileError
 from ..zoo import model_entry
+from ..zoo.proxy import PROXY_RECIPE
 from .experiment import DEFAULTS, run_ablation
 from .runs import VARIANTS
 
@@ -107,7 +108,7 @@ def parser():
                           default=list(DEFAULTS['videos_per_class']),
                           metavar=('TRAIN', 'VAL', 'TEST'))
     embedded.add_argument('--pretrain-steps', type=rules.positive_int,
-                          default=DEFAULTS['pretrain']['steps'])
+                          default=PROXY_RECIPE['steps'], help='steps of the proxy trunk')
     return p
 
 
@@ -172,7 +173,8 @@ def parse_config(argv=None):
         dtype=args.dtype)
     config['probe'].update(epochs=args.probe_epochs,
                            lr_steps=[max(1, args.probe_epochs * 3 // 4)])
-    config['pretrain']['steps'] = args.pretrain_steps
+    if args.pretrain_steps != PROXY_RECIPE['steps']:
+        config['pretrain']['steps'] = args.pretrain_steps
     if base is None:
         print('gluon-dfb ablation: no --pretrained-base: every variant starts from a RANDOM '
               'trunk. The paper\'s regime is a pretrained one (--pretrained-base proxy, True, '

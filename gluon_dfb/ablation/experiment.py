@@ -14,7 +14,7 @@ from ..data import read_video_list
 from ..engine.head_probe import stage4_features
 from ..engine.pretrain import stored_trunk
 from ..errors import BadInputError
-from ..zoo import get_model
+from ..zoo import get_model, model_entry
 from .datasets import ablation_data, data_key
 from .budget import centre_rates, fit_budget
 from .protocol import chosen_rows, sweep
@@ -34,7 +34,7 @@ DEFAULTS = dict(
     recipe=dict(input_size=96, num_segments=3, batch_size=8, epochs=4, lr_steps=[3]),
     probe=dict(epochs=6, lr_steps=[4], frames=8), probe_on=True,
     variants=[name for name, _ in VARIANTS],
-    pretrain=dict(depth=18, input_size=32, steps=600),
+    pretrain={},
     seeds=(0, 1, 2), lrs=(0.003, 0.01, 0.03),
     probe_seeds=(0, 1, 2), probe_lrs=(0.003, 0.01, 0.03), widen=2,
     processes=2)
@@ -44,8 +44,9 @@ def prepare(out, config, root=None):
     """The pretrained trunk (the proxy trunk is made once and kept in the weight store)
     and the data set (:func:`~gluon_dfb.ablation.datasets.ablation_data`), as the
     ``setup`` the runs take."""
-    if config['pretrained_base'] == 'proxy':
-        trunk, trunk_info = stored_trunk(root, **config['pretrain'])
+    if config['pretrained_base'] == 'proxy':  # for the model's depth
+        trunk, trunk_info = stored_trunk(root, **dict(
+            config['pretrain'], depth=model_entry(config['model'])['depth']))
     else:
         trunk, trunk_info = config['pretrained_base'], {'sha1': None}
     data = ablation_data(out, config)

@@ -13,6 +13,7 @@ from ..analysis.report import write_report as write_analysis
 from ..data import evaluation_protocol, read_video_list
 from ..data.finegrained import render_video
 from ..engine.config import config_argv
+from ..engine.pretrain import describe_accuracy
 from ..zoo import get_model, model_entry
 from .protocol import chosen_rows
 from .runs import training_config
@@ -115,14 +116,14 @@ def trunk_line(trunk):
     if 'recipe' not in trunk:
         return ('**Trunk**: `%s` (--pretrained-base). Every variant starts from it; the local '
                 'stage 5 and the filter bank start random (paper sec. 4).' % trunk['file'])
-    recipe, heldout = trunk['recipe'], trunk['heldout']
-    return ('**Trunk**: ResNet-%d v1b pretrained on generated proxy images (%d classes of '
-            'shape x colour, %dx%d, %d steps of %d): held-out top-1 %.1f%% (shape %.1f%%, '
-            'colour %.1f%%); `%s` (sha1 %s). Every variant starts from it; the local stage 5 '
-            'and the filter bank start random (paper sec. 4).' % (
-                recipe['depth'], trunk['classes'], recipe['input_size'], recipe['input_size'],
-                recipe['steps'], recipe['batch_size'], 100 * heldout['top1'],
-                100 * heldout['shape'], 100 * heldout['colour'], os.path.basename(trunk['file']),
+    recipe = trunk['recipe']
+    return ('**Trunk**: ResNet-%d v1b pretrained on generated images (%dx%d, %d steps of %d; '
+            'each image\'s main object among clutter, its %s told apart): held-out accuracy %s; '
+            '`%s` (sha1 %s). Every variant starts from it; the local stage 5 and the filter '
+            'bank start random (paper sec. 4).' % (
+                recipe['depth'], recipe['input_size'], recipe['input_size'], recipe['steps'],
+                recipe['batch_size'], ', '.join(trunk['factors']),
+                describe_accuracy(trunk['heldout']), os.path.basename(trunk['file']),
                 trunk['sha1'][:8]))
 
 

@@ -15,10 +15,25 @@ import imageio_ffmpeg
 import numpy as np
 from tqdm import tqdm
 
-from .proxy_images import shape_mask
+__all__ = ['GROUPS', 'DETAILS', 'SPLITS', 'MARKERS', 'marker_mask', 'class_names',
+           'render_video', 'make_finegrained_set']
 
-__all__ = ['GROUPS', 'DETAILS', 'SPLITS', 'class_names', 'render_video',
-           'make_finegrained_set']
+#: The marker shapes of the groups.
+MARKERS = ('square', 'disk', 'diamond', 'plus')
+
+
+def marker_mask(shape, dx, dy):
+    """Boolean mask of a marker ``shape`` for offsets ``dx, dy`` in units of its radius."""
+    ax, ay = np.abs(dx), np.abs(dy)
+    if shape == 'disk':
+        return dx ** 2 + dy ** 2 <= 1
+    if shape == 'square':
+        return np.maximum(ax, ay) <= 0.8
+    if shape == 'plus':
+        return ((ax <= 0.3) & (ay <= 1)) | ((ay <= 0.3) & (ax <= 1))
+    if shape == 'diamond':
+        return ax + ay <= 1
+    raise ValueError('Unknown marker shape %r' % shape)
 
 #: (scene, motion, marker shape, the two marker colours) of each group of confusable
 #: classes.
@@ -85,7 +100,7 @@ def _draw(frame, shape, cx, cy, radius, colour):
     x1 = min(frame.shape[1], int(np.ceil(cx + reach)) + 1)
     if y0 < y1 and x0 < x1:
         y, x = np.mgrid[y0:y1, x0:x1]
-        frame[y0:y1, x0:x1][shape_mask(shape, (x - cx) / radius, (y - cy) / radius)] = colour
+        frame[y0:y1, x0:x1][marker_mask(shape, (x - cx) / radius, (y - cy) / radius)] = colour
 
 
 def render_video(label, rng, size=96, frames=16, marker_radius=None, lookalikes=12,

@@ -217,10 +217,11 @@ class TrainConfig(SamplingConfig):
     out_dir: str = option(rule=rules.output_folder, help='default: out_ARCH')
     seed: int = option(0, rules.non_negative_int)
     pretrained_base: str = option(
-        help="GluonCV resnet*_v1b ImageNet .params (inflated for I3D) or a GluonCV action "
-             "recognition checkpoint: a path, or a GluonCV name (resnet50_v1b, "
-             "resnet50_v1b_kinetics400, i3d_resnet50_v1_kinetics400, ...) fetched by "
-             "GluonCV's model store")
+        help="proxy (the stand-in trunk pretrained on generated images, made once into the "
+             "weight store), GluonCV resnet*_v1b ImageNet .params (inflated for I3D) or a "
+             "GluonCV action recognition checkpoint: a path, or a GluonCV name "
+             "(resnet50_v1b, resnet50_v1b_kinetics400, i3d_resnet50_v1_kinetics400, ...) "
+             "fetched by GluonCV's model store")
 
     def __post_init__(self):
         super().__post_init__()

@@ -4,7 +4,7 @@ nothing can be downloaded. Writes a GluonCV-layout ``resnet{depth}_v1b`` paramet
 that ``get_model(..., pretrained_base=PATH)`` loads (inflated for I3D), and a json
 beside it with its sha1, recipe and held-out accuracy."""
 import argparse
-import hashlib
+import ctypes
 import json
 import logging
 import math
@@ -21,18 +21,18 @@ from tqdm import tqdm
 
 from ..arguments import (non_negative_float, non_negative_int, output_file, positive_float,
                          positive_int)
-from ..data.proxy_images import COLOURS, num_proxy_classes, render_proxy_images
+from ..data.proxy_images import FACTORS, draw_factors, factor_sizes, render_proxy_images
 from ..data.transforms import normalize
-from ..zoo.weights import sha1_of, store_root
+from ..zoo.proxy import PROXY_RECIPE, proxy_trunk_path
+from ..zoo.weights import sha1_of
 
-__all__ = ['PRETRAIN_DEFAULTS', 'pretrain_trunk', 'proxy_accuracy', 'stored_trunk', 'main']
+__all__ = ['PRETRAIN_DEFAULTS', 'heldout_images', 'factor_scores', 'proxy_accuracy',
+           'pretrain_trunk', 'describe_accuracy', 'stored_trunk', 'main']
 
 logger = logging.getLogger(__name__)
 
 #: The recipe (what the parameter file is a function of).
-PRETRAIN_DEFAULTS = dict(depth=18, input_size=48, steps=1500, batch_size=64, lr=0.1,
-                         wd=5e-4, momentum=0.9, warmup_steps=100, distractors=2, seed=0,
-                         heldout=1024)
+PRETRAIN_DEFAULTS = PROXY_RECIPE
 
 
 def _batches(recipe, start_step):
@@ -44,9 +44,8 @@ def _batches(recipe, start_step):
     def produce():
         for step in range(start_step, recipe['steps']):
             rng = np.random.RandomState([recipe['seed'], 1, step])
-            labels = rng.randint(num_proxy_classes(), size=recipe['batch_size'])
-            images = render_proxy_images(labels, rng, recipe['input_size'],
-                                         recipe['distractors'])
+            labels = draw_factors(rng, recipe['batch_size'])
+            images = render_proxy_images(labels, rng, recipe['input_size'], recipe['clutter'])
             out.put((_network_input(images), labels))
     threading.Thread(target=produce, daemon=True).start()
     for _ in range(start_step, recipe['steps']):
@@ -58,23 +57,35 @@ def _network_input(images):
     return normalize(np.ascontiguousarray(images.transpose(0, 3, 1, 2)), channel_axis=1)
 
 
-def _heldout(recipe):
-    """The held-out proxy images (their own seed), ``(images, labels)``."""
+def heldout_images(recipe):
+    """The held-out proxy images, ``(images, factors)``: drawn from a seed of their own,
+    which no training step's draw uses."""
     rng = np.random.RandomState([recipe['seed'], 2])
-    labels = np.arange(recipe['heldout']) % num_proxy_classes()
+    labels = draw_factors(rng, recipe['heldout'])
     return _network_input(render_proxy_images(labels, rng, recipe['input_size'],
-                                              recipe['distractors'])), labels
+                                              recipe['clutter'])), labels
+
+
+def factor_scores(scores):
+    """Split the network's outputs into one block of scores per factor."""
+    bounds = np.cumsum([0] + list(factor_sizes().values()))
+    return [scores[:, a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def proxy_accuracy(net, images, labels, batch_size=256):
-    """Accuracy of ``net`` on held-out proxy images: ``top1`` (shape and colour), and
-    ``shape`` and ``colour`` alone (what the trunk learned)."""
-    predicted = np.concatenate([net(mx.nd.array(images[i:i + batch_size])).asnumpy().argmax(
-        axis=1) for i in range(0, len(labels), batch_size)])
-    colours = len(COLOURS)
-    return {'top1': float(np.mean(predicted == labels)),
-            'shape': float(np.mean(predicted // colours == labels // colours)),
-            'colour': float(np.mean(predicted % colours == labels % colours))}
+    """Accuracy of ``net`` on proxy images, per factor (``shape``, ``orientation``,
+    ``texture``, ``colour``) and ``all`` four at once."""
+    scores = np.concatenate([net(mx.nd.array(images[i:i + batch_size])).asnumpy()
+                             for i in range(0, len(labels), batch_size)])
+    right = np.stack([block.argmax(axis=1) == labels[:, k]
+                      for k, block in enumerate(factor_scores(scores))], axis=1)
+    return dict({f: float(right[:, k].mean()) for k, f in enumerate(FACTORS)},
+                all=float(right.all(axis=1).mean()))
+
+
+def _loss(scores, labels, loss_fn):
+    """The sum over the factors of each one's softmax cross-entropy."""
+    return sum(loss_fn(block, labels[:, k]) for k, block in enumerate(factor_scores(scores)))
 
 
 def _lr(recipe, step):
@@ -83,6 +94,15 @@ def _lr(recipe, step):
         return recipe['lr'] * (step + 1) / recipe['warmup_steps']
     progress = (step - recipe['warmup_steps']) / max(1, recipe['steps'] - recipe['warmup_steps'])
     return recipe['lr'] * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def use_every_core():
+    """Let MXNet's operators use every processor this process may run on, unless
+    ``OMP_NUM_THREADS`` says otherwise (MXNet 1.9.1 takes half the processors by
+    default: one of two)."""
+    if 'OMP_NUM_THREADS' not in os.environ:
+        mx.base.check_call(mx.base._LIB.MXSetNumOMPThreads(
+            ctypes.c_int(len(os.sched_getaffinity(0)))))
 
 
 def pretrain_trunk(out, **recipe):
@@ -106,16 +126,17 @@ def pretrain_trunk(out, **recipe):
     if unknown:
         raise ValueError('Unknown pretraining options %s' % sorted(unknown))
     recipe = dict(PRETRAIN_DEFAULTS, **recipe)
+    use_every_core()
     mx.random.seed(recipe['seed'])
     net = getattr(resnetv1b, 'resnet%d_v1b' % recipe['depth'])(
-        pretrained=False, classes=num_proxy_classes())
+        pretrained=False, classes=sum(factor_sizes().values()))
     net.initialize(mx.init.MSRAPrelu())
     for param in net.collect_params('.*beta|.*bias').values():
         param.wd_mult = 0
     trainer = gluon.Trainer(net.collect_params(), 'sgd', {
         'learning_rate': recipe['lr'], 'momentum': recipe['momentum'], 'wd': recipe['wd']})
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    heldout = _heldout(recipe)
+    heldout = heldout_images(recipe)
     start, correct, seen = time.time(), 0, 0
     bar = tqdm(_batches(recipe, 0), total=recipe['steps'], desc='proxy pretraining')
     for step, (images, labels) in enumerate(bar):
@@ -123,37 +144,42 @@ def pretrain_trunk(out, **recipe):
         x, y = mx.nd.array(images), mx.nd.array(labels)
         with autograd.record():
             scores = net(x)
-            loss = loss_fn(scores, y)
+            loss = _loss(scores, y, loss_fn)
         loss.backward()
         trainer.step(len(labels))
-        correct += int((scores.argmax(axis=1).asnumpy() == labels).sum())
+        correct += np.mean([block.argmax(axis=1) == labels[:, k] for k, block in
+                            enumerate(factor_scores(scores.asnumpy()))], axis=1) * len(labels)
         seen += len(labels)
         if (step + 1) % 50 == 0:
-            bar.set_postfix(loss='%.3f' % loss.mean().asscalar(), train_top1='%.3f' % (
-                correct / seen))
-            logger.info('proxy step %d: loss %.3f, training top-1 %.3f (last 50 steps)',
-                        step + 1, loss.mean().asscalar(), correct / seen)
+            shown = ', '.join('%s %.2f' % (f, c / seen) for f, c in zip(FACTORS, correct))
+            bar.set_postfix(loss='%.3f' % loss.mean().asscalar())
+            logger.info('proxy step %d: loss %.3f, training accuracy %s (last 50 steps)',
+                        step + 1, loss.mean().asscalar(), shown)
             correct = seen = 0
     accuracy = proxy_accuracy(net, *heldout)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     net.save_parameters(out + '.tmp')
     os.replace(out + '.tmp', out)
     info = {'sha1': sha1_of(out), 'recipe': recipe, 'heldout': accuracy,
-            'classes': num_proxy_classes(), 'seconds': round(time.time() - start, 1)}
+            'factors': factor_sizes(), 'seconds': round(time.time() - start, 1)}
     with open(os.path.splitext(out)[0] + '.json', 'w') as f:
         json.dump(info, f, indent=1)
-    logger.info('proxy pretraining: held-out top-1 %.3f over %d classes (shape %.3f, colour '
-                '%.3f), %.0f s; wrote %s', accuracy['top1'], num_proxy_classes(),
-                accuracy['shape'], accuracy['colour'], info['seconds'], out)
+    logger.info('proxy pretraining: held-out accuracy %s, %.0f s; wrote %s',
+                describe_accuracy(accuracy), info['seconds'], out)
     return info
+
+
+def describe_accuracy(accuracy):
+    """``'shape 91.2%, orientation ...'``: held-out accuracy per factor, and all four."""
+    return ', '.join('%s %.1f%%' % (k, 100 * accuracy[k]) for k in FACTORS + ('all',))
 
 
 def stored_trunk(root=None, **recipe):
     """The proxy-pretrained trunk of ``recipe`` kept in the weight store (``root``, else
     ``$GLUON_DFB_MODEL_ROOT``, else ``~/.mxnet/models``) as
-    ``proxy_resnet{depth}_v1b-{recipe key}.params`` with its json: made once, then
-    reused after its sha1 is checked; a file that fails the check is made again (with a
-    warning).
+    :func:`~gluon_dfb.zoo.proxy.proxy_trunk_path` names it, with its json: made once,
+    then reused after its sha1 is checked; a file that fails the check is made again
+    (with a warning).
 
     Returns
     -------
@@ -161,16 +187,15 @@ def stored_trunk(root=None, **recipe):
         The parameter file and what its json holds.
     """
     recipe = dict(PRETRAIN_DEFAULTS, **recipe)
-    key = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:8]
-    path = os.path.join(store_root(root), 'proxy_resnet%d_v1b-%s.params' % (recipe['depth'], key))
+    path = proxy_trunk_path(root, **recipe)
     info_path = os.path.splitext(path)[0] + '.json'
     if os.path.exists(path) and os.path.exists(info_path):
         with open(info_path) as f:
             info = json.load(f)
         found = sha1_of(path)
         if found == info.get('sha1'):
-            logger.info('reusing the proxy-pretrained trunk %s (held-out top-1 %.3f)', path,
-                        info['heldout']['top1'])
+            logger.info('reusing the proxy-pretrained trunk %s (held-out accuracy %s)', path,
+                        describe_accuracy(info['heldout']))
             return path, info
         logger.warning('%s has sha1 %s, its json says %s: pretraining it again', path, found,
                        info.get('sha1'))
@@ -181,17 +206,20 @@ def main(argv=None):
     """``gluon-dfb pretrain`` (``train_scripts/pretrain_trunk.py``): the recipe's options
     from :data:`PRETRAIN_DEFAULTS`; writes the trunk and prints its held-out accuracy."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--out', required=True, type=output_file,
-                        help='parameter file to write (.params)')
+    parser.add_argument('--out', type=output_file,
+                        help="parameter file to write (.params); default: the weight store's, "
+                             "where --pretrained-base proxy finds the trunk of this recipe")
     for name, value in PRETRAIN_DEFAULTS.items():  # counts from 1, rates above 0
-        kind = {'seed': non_negative_int, 'distractors': non_negative_int,
+        kind = {'seed': non_negative_int, 'clutter': non_negative_int,
                 'warmup_steps': non_negative_int, 'wd': non_negative_float}.get(
             name, positive_int if isinstance(value, int) else positive_float)
         parser.add_argument('--' + name.replace('_', '-'), type=kind, default=value)
     args = vars(parser.parse_args(argv))
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(message)s')
     out = args.pop('out')
-    info = pretrain_trunk(out, **args)
-    print('%s: held-out proxy top-1 %.3f of %d classes (shape %.3f, colour %.3f), sha1 %s'
-          % (out, info['heldout']['top1'], info['classes'], info['heldout']['shape'],
-             info['heldout']['colour'], info['sha1']))
+    if out:
+        info = pretrain_trunk(out, **args)
+    else:
+        out, info = stored_trunk(**args)
+    print('%s: held-out accuracy %s; sha1 %s' % (out, describe_accuracy(info['heldout']),
+                                                 info['sha1']))

@@ -16,15 +16,16 @@ from tqdm import tqdm
 from ..data import VideoDataset, evaluation_protocol, training_protocol
 from ..data.sampler import ShardedShuffleSampler
 from ..errors import BadInputError, Interrupted, UserError
-from ..scoring import topk_accuracy
 from ..nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
-from ..zoo import get_model
+from ..scoring import topk_accuracy
+from ..zoo import get_model, model_entry
 from .checkpoint import (best_score, checkpoint_options, latest_checkpoint,
                          load_newest_checkpoint, remove_temporaries, save_best, save_checkpoint,
                          write_json)
 from .curves import plot_curves
 from .distributed import Workers
 from .loss_scaler import DynamicLossScaler
+from .pretrain import stored_trunk
 from .config import RESUMABLE_CHANGES, parse_training_args
 
 __all__ = ['train', 'main', 'make_trainer', 'output_names', 'OUTPUT_NAMES', 'TrainingDiverged']
@@ -62,9 +63,11 @@ def build_network(args, ctx):
     """The network named by ``args.model``, with the overrides of the command line."""
     overrides = {k: v for k, v in (('head', args.head), ('num_filters', args.num_filters),
                                    ('dropout', args.dropout)) if v is not None}
+    base = args.pretrained_base
+    if base == 'proxy':  # made once into the weight store, then found there
+        base = stored_trunk(depth=model_entry(args.model)['depth'])[0]
     net = get_model(args.model, nclass=args.num_classes, ctx=ctx,
-                    num_segments=args.num_segments, pretrained_base=args.pretrained_base,
-                    **overrides)
+                    num_segments=args.num_segments, pretrained_base=base, **overrides)
     if net.load_report is not None:
         logger.info('pretrained base %s: %d loaded, %d fresh', args.pretrained_base,
                     len(net.load_report.loaded), len(net.load_report.fresh))

@@ -15,6 +15,7 @@ from ..arguments import check_dropout, check_positive_int
 from ..errors import BadInputError
 from .gluoncv_weights import base_weights_file
 from .inflate import inflate_from_2d
+from .proxy import proxy_trunk_file
 from .weights import WeightStore, assign_params, load_params, read_params
 
 __all__ = ['get_model', 'list_models', 'model_entry', 'weight_store', 'read_zoo_file', 'CATALOGUE']
@@ -130,8 +131,9 @@ def get_model(name, nclass=None, pretrained=False, pretrained_base=None, root=No
         ``True``: GluonCV's ImageNet ``resnet{depth}_v1b`` (inflated to 3D for I3D),
         fetched by GluonCV's model store; the name of GluonCV weights of the same depth
         and family (``resnet50_v1b_kinetics400`` for TSN, ``i3d_resnet50_v1_kinetics400``
-        for I3D, ...), fetched the same way; or the path of such a ``.params`` file. The
-        parameters that fit by name are loaded, the rest (local branch, filter bank)
+        for I3D, ...), fetched the same way; the path of such a ``.params`` file; or
+        ``'proxy'``: the stand-in trunk pretrained on generated images, from the weight
+        store (:mod:`~gluon_dfb.zoo.proxy`). The parameters that fit by name are loaded, the rest (local branch, filter bank)
         stays random, and a report is logged and kept in ``net.load_report``.
     root : str, optional
         Weight store folder (default ``$GLUON_DFB_MODEL_ROOT`` or ``~/.mxnet/models``).
@@ -154,7 +156,8 @@ def get_model(name, nclass=None, pretrained=False, pretrained_base=None, root=No
     entry = model_entry(name)
     _check_arguments(name, entry, nclass, pretrained, pretrained_base, kwargs)
     nclass = nclass or entry['nclass']
-    source = (base_weights_file(pretrained_base, entry['arch'], entry['depth'])
+    source = (proxy_trunk_file(entry['depth'], root) if pretrained_base == 'proxy' else
+              base_weights_file(pretrained_base, entry['arch'], entry['depth'])
               if pretrained_base else None)
     ctx = ctx or mx.cpu()
     arguments = dict(depth=entry['depth'], head=entry['head'],

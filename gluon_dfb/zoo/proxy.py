@@ -1,0 +1,51 @@
+"""The stand-in trunk in the weight store: the recipe that ``pretrained_base='proxy'``
+names (:data:`PROXY_RECIPE`), the file a recipe's trunk is kept as, and finding it there
+verified. :mod:`gluon_dfb.engine.pretrain` makes it."""
+import hashlib
+import json
+import os
+
+from .weights import WeightStoreError, sha1_of, store_root
+
+__all__ = ['PROXY_RECIPE', 'proxy_trunk_path', 'proxy_trunk_file']
+
+#: The recipe of the stand-in trunk (:mod:`gluon_dfb.engine.pretrain`): ResNet depth,
+#: image side, steps of SGD, batch, peak rate, weight decay, momentum, warm-up steps,
+#: clutter objects per image, seed and held-out images.
+PROXY_RECIPE = dict(depth=18, input_size=48, steps=2000, batch_size=48, lr=0.1, wd=5e-4,
+                    momentum=0.9, warmup_steps=50, clutter=2, seed=0, heldout=1024)
+
+
+def proxy_trunk_path(root=None, **recipe):
+    """Where the weight store (``root``, else ``$GLUON_DFB_MODEL_ROOT``, else
+    ``~/.mxnet/models``) keeps the trunk of ``recipe`` (overrides of
+    :data:`PROXY_RECIPE`): ``proxy_resnet{depth}_v1b-{recipe key}.params``, its json
+    beside it."""
+    recipe = dict(PROXY_RECIPE, **recipe)
+    key = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:8]
+    return os.path.join(store_root(root), 'proxy_resnet%d_v1b-%s.params' % (recipe['depth'],
+                                                                          key))
+
+
+def proxy_trunk_file(depth, root=None):
+    """The stand-in trunk of :data:`PROXY_RECIPE` for ResNet-``depth``, sha1-checked.
+
+    Raises
+    ------
+    WeightStoreError
+        It is not in the store (saying how to make it), or fails its sha1 check.
+    """
+    path = proxy_trunk_path(root, depth=depth)
+    info_path = os.path.splitext(path)[0] + '.json'
+    if not (os.path.exists(path) and os.path.exists(info_path)):
+        raise WeightStoreError(
+            'the stand-in trunk for ResNet-%d is not in the weight store (%s): '
+            '`gluon-dfb pretrain --depth %d` makes it once (minutes on a CPU), as '
+            '`gluon-dfb train --pretrained-base proxy` and `gluon-dfb ablation` do' % (
+                depth, path, depth))
+    with open(info_path) as f:
+        expected = json.load(f).get('sha1')
+    if sha1_of(path) != expected:
+        raise WeightStoreError('%s fails its sha1 check (its json says %s): `gluon-dfb '
+                               'pretrain --depth %d` makes it again' % (path, expected, depth))
+    return path
