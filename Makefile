@@ -30,11 +30,15 @@ $(HOROVOD): $(STAMP)
 
 horovod: $(HOROVOD)
 
+# MXNet takes half the processors by default (one of two): the trunk's pretraining, in
+# this process, gets them all; the fine-tuning runs set one thread each.
+CPUS := $(shell nproc)
+
 demo: $(STAMP)
-	$(PY) -m gluon_dfb.demo --out demo_out
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(CPUS)} $(PY) -m gluon_dfb.demo --out demo_out
 
 ablation: $(STAMP)
-	$(PY) -m gluon_dfb.ablation --out ablation_out
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(CPUS)} $(PY) -m gluon_dfb.ablation --out ablation_out
 
 test: $(STAMP) $(HOROVOD)
 	$(PY) -m pytest -q --durations=15 tests

@@ -4,7 +4,6 @@ nothing can be downloaded. Writes a GluonCV-layout ``resnet{depth}_v1b`` paramet
 that ``get_model(..., pretrained_base=PATH)`` loads (inflated for I3D), and a json
 beside it with its sha1, recipe and held-out accuracy."""
 import argparse
-import ctypes
 import json
 import logging
 import math
@@ -96,15 +95,6 @@ def _lr(recipe, step):
     return recipe['lr'] * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def use_every_core():
-    """Let MXNet's operators use every processor this process may run on, unless
-    ``OMP_NUM_THREADS`` says otherwise (MXNet 1.9.1 takes half the processors by
-    default: one of two)."""
-    if 'OMP_NUM_THREADS' not in os.environ:
-        mx.base.check_call(mx.base._LIB.MXSetNumOMPThreads(
-            ctypes.c_int(len(os.sched_getaffinity(0)))))
-
-
 def pretrain_trunk(out, **recipe):
     """Pretrain ``resnet{depth}_v1b`` on proxy images and write ``out`` (.params) and
     ``out`` with ``.json`` (sha1, recipe, held-out accuracy, seconds).
@@ -126,7 +116,6 @@ def pretrain_trunk(out, **recipe):
     if unknown:
         raise ValueError('Unknown pretraining options %s' % sorted(unknown))
     recipe = dict(PRETRAIN_DEFAULTS, **recipe)
-    use_every_core()
     mx.random.seed(recipe['seed'])
     net = getattr(resnetv1b, 'resnet%d_v1b' % recipe['depth'])(
         pretrained=False, classes=sum(factor_sizes().values()))
