@@ -230,3 +230,23 @@ def test_budget_drops_runs_and_says_which(class_folders, tmp_path, capsys, monke
             'kept 4 runs: rates 0.01, seeds 0 1, widening off; dropped rates 0.003 0.03, '
             'widening.') in report
     assert 'it trained 3 of the 4 runs and took the other 1' in report  # the timing run
+
+
+@pytest.mark.slow
+def test_ablation_of_an_i3d_model(class_folders, tmp_path, capsys):
+    """An I3D model goes through the same protocol (its clip from the recipe flags); the
+    probe, which samples TSN frames, is refused unless left out."""
+    argv = ['--data', class_folders, '--out', str(tmp_path / 'out'), '--model',
+            'i3d_resnet18_dfb_custom', '--input-size', '32', '--new-length', '4',
+            '--new-step', '1', '--epochs', '1', '--batch-size', '3', '--seeds', '0',
+            '--lrs', '0.01', '--widen', '0', '--variants', 'GB', 'GB+DF+LB', '--processes', '1']
+    with pytest.raises(SystemExit):
+        command.parse_config(argv)
+    assert 'with an I3D --model add --no-probe' in capsys.readouterr().err
+    command.main(argv + ['--no-probe'])
+    report = open(str(tmp_path / 'out' / 'report.md')).read()
+    assert report.split('\n')[2].startswith('**Verdict**: ')
+    assert 'one clip of 4 frames 1 apart' in report
+    predictions = np.load(str(tmp_path / 'out' / 'finetune' / 'gb_df_lb' / 'lr0.01' / 'seed0' /
+                              'test_predictions.npz'))
+    assert predictions['probabilities'].shape == (3, 3)

@@ -124,6 +124,7 @@ def test_the_checks_catch_a_table_without_source_and_a_figure_not_in_it():
         'benchmarks/RESULTS.md'
 
 
+@pytest.mark.slow  # a Sphinx build, not a unit test: make test runs it
 def test_docs_build_with_warnings_as_errors_and_their_examples_pass(tmp_path):
     # this interpreter (the venv that runs the tests, with the docs extra) and no
     # re-install: `make test` has just made the venv
