@@ -46,7 +46,7 @@ def test_verdict_words(gain, expected, rng):
         ours[0, 20:40], base[0, 20:40] = False, True
     result = paired_difference(ours, base)
     assert result['verdict'] == expected
-    line = verdict_lines('GB+DF+LB', 'GB', result, 300)[0]
+    line = verdict_lines('GB+DF+LB', 'GB', result)[0]
     assert {'ahead': '**ahead**', 'behind': '**behind**', 'level': '**not separate**'}[
         expected] in line
     assert '%+.1f points' % (100 * result['mean']) in line

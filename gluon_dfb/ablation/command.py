@@ -13,6 +13,7 @@ import os
 import sys
 
 from .. import arguments as rules
+from ..engine.config import EvalConfig, TrainConfig, add_options
 from ..errors import BadInputError, MissingFileError
 from ..zoo import model_entry
 from ..zoo.proxy import PROXY_RECIPE
@@ -50,35 +51,23 @@ def parser():
                            'its path: the videos of one source stay in one split')
     for split in ('train', 'val', 'test'):
         data.add_argument('--%s-list' % split, help='list file: path num_frames label')
-    data.add_argument('--data-root', default='', help='folder the list paths are relative to')
-    data.add_argument('--frame-pattern', type=rules.frame_pattern,
-                      help="the lists' entries are frame folders, e.g. '{:05d}.jpg'")
-    data.add_argument('--classes', help='class-name file of the lists, one a line')
+    add_options(data, TrainConfig, ('data_root', 'frame_pattern'))
+    add_options(data, EvalConfig, ('classes',))
     data.add_argument('--groups', metavar='JSON',
                       help='groups of confusable classes, {group: [class names]}: the report '
                            'adds fine (within the group) and coarse (the group) accuracy')
     model = p.add_argument_group('model and recipe (those of gluon-dfb train)')
-    model.add_argument('--model', default=DEFAULTS['model'],
-                       help='any zoo name, TSN or I3D, any depth (its head is each variant\'s)')
+    add_options(model, TrainConfig, ('model',), model=DEFAULTS['model'])
     model.add_argument('--pretrained-base', metavar='WEIGHTS',
                        help='the trunk every variant starts from: proxy (the stand-in trunk '
                             'pretrained on generated images, made once), True (GluonCV\'s '
                             'ImageNet resnet*_v1b), a GluonCV name or a .params path; default: '
                             'proxy on the embedded set, none (a random trunk) on yours')
-    model.add_argument('--input-size', type=rules.input_size, default=recipe['input_size'])
-    model.add_argument('--short-side', type=rules.input_size,
-                       help='frames are resized to this short side (default: --input-size)')
-    model.add_argument('--num-segments', type=rules.positive_int,
-                       help='TSN frames per video (default %d)' % recipe['num_segments'])
-    model.add_argument('--new-length', type=rules.positive_int, help='I3D clip length')
-    model.add_argument('--new-step', type=rules.positive_int, help='I3D frame step')
-    model.add_argument('--epochs', type=rules.positive_int, default=recipe['epochs'])
-    model.add_argument('--lr-steps', type=rules.epochs_list,
-                       help='epochs at which the rate is divided by 10 (default: at 3/4 of '
-                            '--epochs)')
-    model.add_argument('--batch-size', type=rules.positive_int, default=recipe['batch_size'])
-    model.add_argument('--gpus', type=rules.gpu_ids, default=[], help='GPU ids; empty: CPU')
-    model.add_argument('--dtype', choices=['float32', 'float16'], default='float32')
+    add_options(model, TrainConfig, ('input_size', 'short_side', 'num_segments', 'new_length',
+                                     'new_step', 'batch_size', 'epochs', 'lr_steps', 'gpus',
+                                     'dtype'),
+                input_size=recipe['input_size'], short_side=None,
+                batch_size=recipe['batch_size'], epochs=recipe['epochs'], lr_steps=None)
     protocol = p.add_argument_group('protocol')
     protocol.add_argument('--variants', nargs='+', choices=[v for v, _ in VARIANTS],
                           default=list(DEFAULTS['variants']))

@@ -15,8 +15,8 @@ from ..engine.head_probe import stage4_features
 from ..engine.pretrain import stored_trunk
 from ..errors import BadInputError
 from ..zoo import get_model, model_entry
-from .datasets import ablation_data, data_key
 from .budget import centre_rates, fit_budget
+from .datasets import ablation_data, data_key
 from .protocol import chosen_rows, sweep
 from .report import write_report
 from .runs import VARIANTS, finetune_run, probe_run, run_all
@@ -147,8 +147,7 @@ def full_against_gb(rows):
     (:func:`~gluon_dfb.ablation.verdict.paired_difference`)."""
     correct = {variant: correct_per_video([r['test']['predictions'] for _, _, r in rows[variant]])
                for variant in ('GB+DF+LB', 'GB')}
-    return dict(paired_difference(correct['GB+DF+LB'], correct['GB']),
-                videos=correct['GB'].shape[1])
+    return paired_difference(correct['GB+DF+LB'], correct['GB'])
 
 
 def _check_disjoint(data):

@@ -17,8 +17,7 @@ from ..engine.pretrain import describe_accuracy
 from ..zoo import get_model, model_entry
 from .protocol import chosen_rows
 from .runs import training_config
-from .selection import mean_std
-from .tables import chosen_table, gain_lines, grid_table
+from .tables import chosen_table, gain_lines, grid_table, summary
 from .verdict import verdict_lines
 
 __all__ = ['write_report', 'answer_lines', 'data_line', 'trunk_line', 'sampling_words',
@@ -29,11 +28,11 @@ def answer_lines(rows, difference):
     """The report's first lines: the verdict (``difference``: of the full model and GB;
     None when either was not run), then each variant's rates chosen on val seed by seed
     and its test top-1 over the seeds."""
-    lines = (verdict_lines('GB+DF+LB', 'GB', difference, difference['videos']) if difference
+    lines = (verdict_lines('GB+DF+LB', 'GB', difference) if difference
              else ['**Verdict**: none: it compares GB+DF+LB with GB, and --variants left one '
                    'of them out.']) + ['']
-    for variant, seeds in rows.items():
-        mean, std = mean_std([r['test']['top1'] for _, _, r in seeds])
+    for (variant, seeds), stats in zip(rows.items(), summary(rows).values()):
+        mean, std = stats['top1']
         lines.append('- %s: test top-1 %.1f +- %.1f (rates chosen on val: %s)' % (
             variant, 100 * mean, 100 * std, ', '.join('seed %d: %g' % (seed, lr)
                                                      for seed, lr, _ in seeds)))

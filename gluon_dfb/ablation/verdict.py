@@ -50,7 +50,7 @@ def paired_difference(ours, base, seed=0, replicates=REPLICATES, coverage=COVERA
         central ``coverage`` of the mean difference over ``replicates`` draws, each
         drawing the seeds and the test videos with replacement) and ``verdict``:
         ``'ahead'`` if the interval lies above 0, ``'behind'`` if below, else
-        ``'level'``.
+        ``'level'``; and ``videos``, the test videos.
     """
     ours, base = np.asarray(ours, float), np.asarray(base, float)
     differences = ours - base  # (seeds, videos): -1, 0 or 1
@@ -67,10 +67,11 @@ def paired_difference(ours, base, seed=0, replicates=REPLICATES, coverage=COVERA
     low, high = np.percentile(draws, [tail, 100 - tail])
     return {'per_seed': differences.mean(axis=1).tolist(), 'mean': float(differences.mean()),
             'interval': (float(low), float(high)),
-            'verdict': 'ahead' if low > 0 else 'behind' if high < 0 else 'level'}
+            'verdict': 'ahead' if low > 0 else 'behind' if high < 0 else 'level',
+            'videos': videos}
 
 
-def verdict_lines(ours_name, base_name, difference, videos):
+def verdict_lines(ours_name, base_name, difference):
     """The report's answer in words: the mean difference in points, its interval, and
     which of ahead / level / behind the evidence supports."""
     words = {'ahead': '%s is **ahead** of %s' % (ours_name, base_name),
@@ -84,4 +85,4 @@ def verdict_lines(ours_name, base_name, difference, videos):
                 words, 100 * difference['mean'], ours_name, base_name,
                 len(difference['per_seed']), ', '.join('%+.1f' % (100 * d)
                                                         for d in difference['per_seed']),
-                round(100 * COVERAGE), 100 * low, 100 * high, videos)]
+                round(100 * COVERAGE), 100 * low, 100 * high, difference['videos'])]

@@ -9,6 +9,7 @@ import zlib
 import numpy as np
 
 from ..errors import BadInputError, MissingFileError
+from ..outputs import written_together
 from .parallel import parallel_map
 from .prepare import VIDEO_EXTENSIONS, count_video_frames
 
@@ -149,25 +150,21 @@ def split_folder(folder, out, fractions=(0.6, 0.2, 0.2), seed=0, group_by=None, 
     splits = {name: split_class(name, [v for v in videos if v not in unreadable], fractions,
                                 seed, group_by, 'readable videos')
               for name, videos in classes.items()}
-    os.makedirs(out, exist_ok=True)
     files = {split: os.path.join(out, split + '.txt') for split in SPLITS}
     files.update(classes=os.path.join(out, 'classes.txt'),
                  unreadable=os.path.join(out, 'unreadable.txt'))
-    for index, split in enumerate(SPLITS):
-        lines = ['%s %d %d\n' % (v, frames[v][0], label)
-                 for label, name in enumerate(classes) for v in splits[name][index]]
-        _write(files[split], lines)
-    _write(files['classes'], [name + '\n' for name in classes])
-    _write(files['unreadable'], ['%s\t%s\n' % item for item in sorted(unreadable.items())])
+    contents = {split: ['%s %d %d\n' % (v, frames[v][0], label)
+                        for label, name in enumerate(classes) for v in splits[name][index]]
+                for index, split in enumerate(SPLITS)}
+    contents.update(classes=[name + '\n' for name in classes],
+                    unreadable=['%s\t%s\n' % item for item in sorted(unreadable.items())])
+    with written_together([files[k] for k in contents]) as partial:
+        for path, lines in zip(partial, contents.values()):
+            with open(path, 'w') as f:
+                f.writelines(lines)
     files['counts'] = {name: [len(s) for s in parts] for name, parts in splits.items()}
     files['unreadable_videos'] = unreadable
     return files
-
-
-def _write(path, lines):
-    with open(path + '.tmp', 'w') as f:
-        f.writelines(lines)
-    os.replace(path + '.tmp', path)
 
 
 def describe_split(counts, unreadable):

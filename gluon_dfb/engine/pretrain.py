@@ -22,11 +22,11 @@ from ..arguments import (non_negative_float, non_negative_int, output_file, posi
                          positive_int)
 from ..data.proxy_images import FACTORS, draw_factors, factor_sizes, render_proxy_images
 from ..data.transforms import normalize
-from ..zoo.proxy import PROXY_RECIPE, proxy_trunk_path
-from ..zoo.weights import sha1_of
+from ..zoo.proxy import PROXY_RECIPE, proxy_trunk_path, verified_info
+from ..zoo.weights import WeightStoreError, sha1_of
 
-__all__ = ['PRETRAIN_DEFAULTS', 'heldout_images', 'factor_scores', 'proxy_accuracy',
-           'pretrain_trunk', 'describe_accuracy', 'stored_trunk', 'main']
+__all__ = ['PRETRAIN_DEFAULTS', 'heldout_images', 'factor_scores', 'factor_hits',
+           'proxy_accuracy', 'pretrain_trunk', 'describe_accuracy', 'stored_trunk', 'main']
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +71,18 @@ def factor_scores(scores):
     return [scores[:, a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def factor_hits(scores, labels):
+    """``(images, factors)`` booleans: whether each factor's top score is its label."""
+    return np.stack([block.argmax(axis=1) == labels[:, k]
+                     for k, block in enumerate(factor_scores(scores))], axis=1)
+
+
 def proxy_accuracy(net, images, labels, batch_size=256):
     """Accuracy of ``net`` on proxy images, per factor (``shape``, ``orientation``,
     ``texture``, ``colour``) and ``all`` four at once."""
     scores = np.concatenate([net(mx.nd.array(images[i:i + batch_size])).asnumpy()
                              for i in range(0, len(labels), batch_size)])
-    right = np.stack([block.argmax(axis=1) == labels[:, k]
-                      for k, block in enumerate(factor_scores(scores))], axis=1)
+    right = factor_hits(scores, labels)
     return dict({f: float(right[:, k].mean()) for k, f in enumerate(FACTORS)},
                 all=float(right.all(axis=1).mean()))
 
@@ -136,8 +141,7 @@ def pretrain_trunk(out, **recipe):
             loss = _loss(scores, y, loss_fn)
         loss.backward()
         trainer.step(len(labels))
-        correct += np.mean([block.argmax(axis=1) == labels[:, k] for k, block in
-                            enumerate(factor_scores(scores.asnumpy()))], axis=1) * len(labels)
+        correct += factor_hits(scores.asnumpy(), labels).sum(axis=0)
         seen += len(labels)
         if (step + 1) % 50 == 0:
             shown = ', '.join('%s %.2f' % (f, c / seen) for f, c in zip(FACTORS, correct))
@@ -177,17 +181,15 @@ def stored_trunk(root=None, **recipe):
     """
     recipe = dict(PRETRAIN_DEFAULTS, **recipe)
     path = proxy_trunk_path(root, **recipe)
-    info_path = os.path.splitext(path)[0] + '.json'
-    if os.path.exists(path) and os.path.exists(info_path):
-        with open(info_path) as f:
-            info = json.load(f)
-        found = sha1_of(path)
-        if found == info.get('sha1'):
-            logger.info('reusing the proxy-pretrained trunk %s (held-out accuracy %s)', path,
-                        describe_accuracy(info['heldout']))
-            return path, info
-        logger.warning('%s has sha1 %s, its json says %s: pretraining it again', path, found,
-                       info.get('sha1'))
+    try:
+        info = verified_info(path)
+    except WeightStoreError as err:
+        logger.warning('%s: pretraining it again', err)
+        info = None
+    if info is not None:
+        logger.info('reusing the proxy-pretrained trunk %s (held-out accuracy %s)', path,
+                    describe_accuracy(info['heldout']))
+        return path, info
     return path, pretrain_trunk(path, **recipe)
 
 

@@ -7,7 +7,7 @@ import os
 
 from .weights import WeightStoreError, sha1_of, store_root
 
-__all__ = ['PROXY_RECIPE', 'proxy_trunk_path', 'proxy_trunk_file']
+__all__ = ['PROXY_RECIPE', 'proxy_trunk_path', 'verified_info', 'proxy_trunk_file']
 
 #: The recipe of the stand-in trunk (:mod:`gluon_dfb.engine.pretrain`): ResNet depth,
 #: image side, steps of SGD, batch, peak rate, weight decay, momentum, warm-up steps,
@@ -27,25 +27,45 @@ def proxy_trunk_path(root=None, **recipe):
                                                                           key))
 
 
+def verified_info(path):
+    """What the json beside the trunk ``path`` holds, once the file's sha1 matches it;
+    None if either is missing.
+
+    Raises
+    ------
+    WeightStoreError
+        The file fails its sha1 check.
+    """
+    info_path = os.path.splitext(path)[0] + '.json'
+    if not (os.path.exists(path) and os.path.exists(info_path)):
+        return None
+    with open(info_path) as f:
+        info = json.load(f)
+    found = sha1_of(path)
+    if found != info.get('sha1'):
+        raise WeightStoreError('%s fails its sha1 check (sha1 %s, its json says %s)' % (
+            path, found, info.get('sha1')))
+    return info
+
+
 def proxy_trunk_file(depth, root=None):
     """The stand-in trunk of :data:`PROXY_RECIPE` for ResNet-``depth``, sha1-checked.
 
     Raises
     ------
     WeightStoreError
-        It is not in the store (saying how to make it), or fails its sha1 check.
+        It is not in the store, or fails its sha1 check (saying how to make it).
     """
     path = proxy_trunk_path(root, depth=depth)
-    info_path = os.path.splitext(path)[0] + '.json'
-    if not (os.path.exists(path) and os.path.exists(info_path)):
+    try:
+        info = verified_info(path)
+    except WeightStoreError as err:
+        raise WeightStoreError('%s: `gluon-dfb pretrain --depth %d` makes it again' % (
+            err, depth)) from None
+    if info is None:
         raise WeightStoreError(
             'the stand-in trunk for ResNet-%d is not in the weight store (%s): '
             '`gluon-dfb pretrain --depth %d` makes it once (minutes on a CPU), as '
             '`gluon-dfb train --pretrained-base proxy` and `gluon-dfb ablation` do' % (
                 depth, path, depth))
-    with open(info_path) as f:
-        expected = json.load(f).get('sha1')
-    if sha1_of(path) != expected:
-        raise WeightStoreError('%s fails its sha1 check (its json says %s): `gluon-dfb '
-                               'pretrain --depth %d` makes it again' % (path, expected, depth))
     return path
