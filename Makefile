@@ -43,9 +43,10 @@ ablation: $(STAMP)
 test: $(STAMP) $(HOROVOD)
 	$(PY) -m pytest -q --durations=15 tests
 
-# The quick tier while working: no Horovod build, no test marked slow.
+# The quick tier while working: no Horovod build, no test marked slow, one pytest
+# worker per processor (pytest-xdist).
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" tests
+	$(PY) -m pytest -q -n $(CPUS) -m "not slow" tests
 
 # The documentation (Sphinx), warnings as errors, and its examples run as doctests.
 docs: $(STAMP)

@@ -2,6 +2,7 @@
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 
@@ -10,6 +11,26 @@ import numpy as np
 import pytest
 
 from gluon_dfb.data.finegrained import make_finegrained_set
+from gluon_dfb.errors import run_command
+
+
+def cli(capsys, main, *argv):
+    """Run a command line's ``main(argv)`` as its ``__main__`` does: (exit status,
+    stdout, stderr)."""
+    try:
+        status = run_command(lambda: main([str(a) for a in argv]))
+    except SystemExit as end:
+        status = end.code
+    out, err = capsys.readouterr()
+    return status or 0, out, err
+
+
+def assert_refused(result, *patterns):
+    """Exit status 2, no traceback, and each pattern in an ``error:`` line."""
+    status, _, err = result
+    assert status == 2 and 'Traceback' not in err, err
+    for pattern in patterns:
+        assert re.search(r'error: .*' + pattern, err), (pattern, err)
 
 
 def randomize(net, seed=0):

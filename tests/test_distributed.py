@@ -24,7 +24,7 @@ HOROVODRUN = [os.path.join(os.path.dirname(sys.executable), 'horovodrun'), '--gl
 HANG = 1800
 
 # every test here starts Horovod workers (and needs Horovod built: make horovod)
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.horovod]
 
 
 def horovodrun(command):

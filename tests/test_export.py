@@ -14,6 +14,7 @@ from gluon_dfb import get_model
 @pytest.mark.parametrize('name,shape', [('tsn_resnet18_dfb_custom', (2, 3, 64, 96)),
                                         ('i3d_resnet18_dfb_custom', (1, 3, 8, 67, 45))])
 @pytest.mark.slow
+@pytest.mark.onnx
 def test_symbol_and_onnx_equal_mxnet(name, shape, tmp_path, rng):
     net = get_model(name, nclass=5, num_segments=1)
     net(mx.nd.zeros(shape))
@@ -41,6 +42,7 @@ def test_symbol_and_onnx_equal_mxnet(name, shape, tmp_path, rng):
 
 
 @pytest.mark.slow
+@pytest.mark.onnx
 def test_onnx_runner_exports_once_per_shape_and_leaves_the_network_alone(rng):
     from gluon_dfb.inference.onnx_runner import OnnxRunner
     net = get_model('i3d_resnet18_dfb_custom', nclass=4, num_segments=1)

@@ -25,10 +25,11 @@ from gluon_dfb.data import VideoDataset, evaluation_protocol, read_video_list
 from gluon_dfb.data import commands as prepare_data
 from gluon_dfb.engine import checkpoint, evaluate, pretrain, testing, train
 from gluon_dfb.engine.config import EvalConfig, TrainConfig, config_from, parser_of
-from gluon_dfb.errors import BadInputError, UserError, run_command
+from gluon_dfb.errors import BadInputError, UserError
 from gluon_dfb.inference import export, int8_runtime, predict, quantize
 from gluon_dfb.outputs import strict_json
 from gluon_dfb.zoo import model_entry
+from conftest import assert_refused, cli
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'train_scripts')
 
@@ -37,25 +38,6 @@ BIKES = os.path.join(VIDEOS, 'bikes.mp4')
 MODEL = 'tsn_resnet18_dfb_custom'
 CONFIGS = {'train': TrainConfig, 'eval': EvalConfig, 'predict': predict.PredictConfig,
            'quantize': quantize.QuantizeConfig, 'export': export.ExportConfig}
-
-
-def cli(capsys, main, *argv):
-    """Run a command line's ``main(argv)`` as its ``__main__`` does: (exit status,
-    stdout, stderr)."""
-    try:
-        status = run_command(lambda: main([str(a) for a in argv]))
-    except SystemExit as end:
-        status = end.code
-    out, err = capsys.readouterr()
-    return status or 0, out, err
-
-
-def assert_refused(result, *patterns):
-    """Exit status 2, no traceback, and each pattern in an ``error:`` line."""
-    status, _, err = result
-    assert status == 2 and 'Traceback' not in err, err
-    for pattern in patterns:
-        assert re.search(r'error: .*' + pattern, err), (pattern, err)
 
 
 @pytest.fixture(scope='module')

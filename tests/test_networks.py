@@ -52,6 +52,7 @@ def test_pretrained_base_fills_the_global_stage5_only(arch, tmp_path):
               if name.startswith('layer4.')}
     net = small_net('%s_resnet18_dfb_custom' % arch, pretrained_base=path)
     net(mx.nd.zeros(SMALL_INPUT[arch]))  # the local stage 5's shapes are deferred
+    mx.nd.waitall()  # MXNet checks a weight's layout before waiting for its reorder
     params = {name: p.data().asnumpy() for name, p in net._collect_params_with_prefix().items()}
     stage5 = 'layer4.' if arch == 'tsn' else 'res_layers.3.'
     assert len(layer4) == len([n for n in params if n.startswith(stage5)])

@@ -15,6 +15,7 @@ from gluon_dfb.engine.evaluate import evaluate_list
 
 
 @pytest.mark.slow
+@pytest.mark.onnx
 def test_predict_real_videos_and_a_broken_one(real_videos, tmp_path):
     net = get_model('tsn_resnet18_dfb_custom', nclass=3, num_segments=1)
     net(mx.nd.ones((1, 3, 64, 64)))
@@ -72,6 +73,7 @@ def test_predict_real_videos_and_a_broken_one(real_videos, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.onnx
 def test_predict_falls_back_to_mxnet_without_onnxruntime(real_videos, tmp_path):
     net = get_model('i3d_resnet18_dfb_custom', nclass=3, num_segments=1)
     net(mx.nd.ones((1, 3, 8, 64, 64)))

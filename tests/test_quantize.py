@@ -38,8 +38,10 @@ PROTOCOLS = {'tsn': (['--protocol', '2d-20x10'], (3, SIZE, SIZE)),
              'i3d': (['--protocol', '3d-10clip', '--new-length', '8'], (3, 8, SIZE, SIZE))}
 
 
-@pytest.mark.parametrize('name,shape', [('tsn_resnet18_dfb_custom', (3, 3, 64, 80)),
-                                        ('i3d_resnet18_dfb_custom', (2, 3, 8, 64, 80))])
+@pytest.mark.parametrize('name,shape', [
+    ('tsn_resnet18_dfb_custom', (3, 3, 64, 80)),
+    pytest.param('i3d_resnet18_dfb_custom', (2, 3, 8, 64, 80), marks=pytest.mark.slow)])
+@pytest.mark.onnx
 def test_folded_export_equals_mxnet_without_batch_norm_nodes(name, shape, tmp_path, rng):
     net = get_model(name, nclass=5, num_segments=1)
     net.infer_shape(mx.nd.zeros(shape))  # parameters set before any forward pass: after
@@ -111,6 +113,7 @@ def _run(module, *argv):
 
 @pytest.mark.parametrize('arch', ['tsn', 'i3d'])
 @pytest.mark.slow
+@pytest.mark.onnx
 def test_int8_predictions_agree_with_float32(arch, embedded, tmp_path):
     name = '%s_resnet18_dfb_custom' % arch
     options, view_shape = PROTOCOLS[arch]
@@ -244,6 +247,7 @@ def test_bad_calibration_lists_are_named(embedded, tmp_path):
     assert "argument --range-scales: '-1' is neither a positive number nor minmax" in scales.stderr
 
 
+@pytest.mark.onnx
 def test_view_extremes_are_each_views_own(tmp_path, rng):
     from onnxruntime.quantization import quant_pre_process
     from onnxruntime.quantization.calibrate import MinMaxCalibrater

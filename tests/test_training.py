@@ -28,6 +28,7 @@ def options(four_class_set, out_dir, *extra):
             '--num-workers', '0', '--out-dir', str(out_dir)] + list(extra)
 
 
+@pytest.mark.slow
 def test_short_run_writes_its_record(four_class_set, tmp_path):
     history = train(parse_training_args('tsn', options(four_class_set, tmp_path, '--epochs', '2')))
     for name in ('metrics.json', 'curves.png', 'train.log', 'best.params'):
@@ -101,6 +102,7 @@ def test_killed_run_resumes_to_the_same_parameters(four_class_set, tmp_path):
         'epoch-0001.json', 'epoch-0002.json', 'epoch-0003.json']  # the last 3 kept
 
 
+@pytest.mark.slow
 def test_save_frequency_checkpoints_every_n_epochs_and_the_last(four_class_set, tmp_path):
     history = train(parse_training_args('tsn', options(
         four_class_set, tmp_path, '--epochs', '3', '--save-frequency', '2')))

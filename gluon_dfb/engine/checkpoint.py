@@ -7,12 +7,14 @@ import json
 import logging
 import os
 
+import mxnet as mx
+
 from ..errors import UserError, error_summary
 from ..outputs import strict_json
 
 __all__ = ['save_checkpoint', 'save_best', 'best_score', 'latest_checkpoint',
            'complete_checkpoints', 'checkpoint_options', 'load_checkpoint',
-           'load_newest_checkpoint', 'remove_temporaries', 'write_json']
+           'load_newest_checkpoint', 'remove_temporaries', 'save_params', 'write_json']
 
 logger = logging.getLogger(__name__)
 _TEMPORARY = '.tmp'
@@ -56,11 +58,23 @@ def remove_temporaries(out_dir):
     return stale
 
 
+def save_params(path, net):
+    """Write ``net``'s parameters to ``path`` atomically, once every pending operation
+    has ended.
+
+    MXNet 1.9.1 checks a weight's oneDNN layout before it waits for the weight: a save
+    that follows an inference forward pass (whose weight reorders are asynchronous) can
+    write a half-reordered array. Waiting first closes that race.
+    """
+    mx.nd.waitall()
+    _atomic(path, net.save_parameters)
+
+
 def save_checkpoint(out_dir, epoch, net, trainer, keep=3, options=None):
     """Write ``epoch-NNNN.{params,states,json}`` (the json, last, marks it complete, and
     holds ``options``) and remove all but the ``keep`` newest."""
     stem = os.path.join(out_dir, 'epoch-%04d' % epoch)
-    _atomic(stem + '.params', net.save_parameters)
+    save_params(stem + '.params', net)
     _atomic(stem + '.states', trainer.save_states)
     write_json(stem + '.json', {'epoch': epoch, 'options': options})
     for old in complete_checkpoints(out_dir)[:-keep]:
@@ -71,7 +85,7 @@ def save_checkpoint(out_dir, epoch, net, trainer, keep=3, options=None):
 
 def save_best(out_dir, epoch, net, score):
     """Write ``best.params`` and ``best.json`` (its epoch and score)."""
-    _atomic(os.path.join(out_dir, 'best.params'), net.save_parameters)
+    save_params(os.path.join(out_dir, 'best.params'), net)
     write_json(os.path.join(out_dir, 'best.json'), {'epoch': epoch, 'best': score})
 
 

@@ -24,6 +24,7 @@ from ..data.proxy_images import FACTORS, draw_factors, factor_sizes, render_prox
 from ..data.transforms import normalize
 from ..zoo.proxy import PROXY_RECIPE, proxy_trunk_path, verified_info
 from ..zoo.weights import WeightStoreError, sha1_of
+from .checkpoint import save_params
 
 __all__ = ['PRETRAIN_DEFAULTS', 'heldout_images', 'factor_scores', 'factor_hits',
            'proxy_accuracy', 'pretrain_trunk', 'describe_accuracy', 'stored_trunk', 'main']
@@ -151,8 +152,7 @@ def pretrain_trunk(out, **recipe):
             correct = seen = 0
     accuracy = proxy_accuracy(net, *heldout)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    net.save_parameters(out + '.tmp')
-    os.replace(out + '.tmp', out)
+    save_params(out, net)
     info = {'sha1': sha1_of(out), 'recipe': recipe, 'heldout': accuracy,
             'factors': factor_sizes(), 'seconds': round(time.time() - start, 1)}
     with open(os.path.splitext(out)[0] + '.json', 'w') as f:

@@ -13,7 +13,7 @@ import numpy as np
 from mxnet import autograd, gluon
 from tqdm import tqdm
 
-from ..data import VideoDataset, evaluation_protocol, training_protocol
+from ..data import VideoDataset, evaluation_protocol, read_video_list, training_protocol
 from ..data.sampler import ShardedShuffleSampler
 from ..errors import BadInputError, Interrupted, UserError
 from ..nn import DFBLoss, freeze_batch_norm, synchronise_batch_norm
@@ -206,6 +206,8 @@ def train(args):
     each epoch, and only rank 0 logs and writes files.
     """
     workers = Workers(args.use_horovod)
+    for list_file in filter(None, (args.train_list, args.val_list)):
+        read_video_list(list_file, args.num_classes)  # a bad list: refused, nothing written
     handlers = setup_output(args.out_dir) if workers.is_root else ()
     try:
         if workers.is_root:

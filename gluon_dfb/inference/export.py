@@ -50,6 +50,7 @@ def export_symbol(net, input_shape, prefix):
     symbol_file, params_file = prefix + '-symbol.json', prefix + '-0000.params'
     z_comb.save(symbol_file)
     arguments, states = set(z_comb.list_arguments()), set(z_comb.list_auxiliary_states())
+    mx.nd.waitall()  # see engine.checkpoint.save_params: MXNet's layout check races
     mx.nd.save(params_file, {
         ('arg:' if name in arguments else 'aux:') + name: param.data()
         for name, param in net.collect_params().items() if name in arguments | states})
