@@ -12,7 +12,7 @@ __all__ = ['PROXY_RECIPE', 'proxy_trunk_path', 'verified_info', 'proxy_trunk_fil
 #: The recipe of the stand-in trunk (:mod:`gluon_dfb.engine.pretrain`): ResNet depth,
 #: image side, steps of SGD, batch, peak rate, weight decay, momentum, warm-up steps,
 #: clutter objects per image, seed and held-out images.
-PROXY_RECIPE = dict(depth=18, input_size=40, steps=3000, batch_size=48, lr=0.1, wd=5e-4,
+PROXY_RECIPE = dict(depth=18, input_size=40, steps=2700, batch_size=48, lr=0.1, wd=5e-4,
                     momentum=0.9, warmup_steps=50, clutter=2, seed=0, heldout=1024)
 
 
