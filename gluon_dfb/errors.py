@@ -2,7 +2,9 @@
 them: the message alone on stderr and a non-zero exit status, as argparse does for a bad
 flag; any other exception is a bug and keeps its traceback."""
 import os
+import signal
 import sys
+import threading
 
 __all__ = ['UserError', 'BadInputError', 'MissingFileError', 'Interrupted', 'run_command',
            'error_summary']
@@ -36,11 +38,26 @@ class Interrupted(UserError):
     exit_status = 130
 
 
+def _terminated_in(pid):
+    """SIGTERM's handler of the command's process ``pid``: a KeyboardInterrupt there;
+    worker processes forked from it (data loaders, pools) end as by default."""
+    def terminated(signum, frame):
+        if os.getpid() != pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+        raise KeyboardInterrupt('terminated (signal %d)' % signum)
+    return terminated
+
+
 def run_command(main):
     """Run a command line's ``main()`` and return its result; a :class:`UserError` ends
     the process with ``PROG: error: MESSAGE`` on stderr and exit status 2 (130 for
-    Ctrl-C, which :class:`Interrupted` or a bare ``KeyboardInterrupt`` reports)."""
+    Ctrl-C, which :class:`Interrupted` or a bare ``KeyboardInterrupt`` reports).
+    SIGTERM (``kill``, a scheduler's time limit) is taken as Ctrl-C: the command keeps
+    what Ctrl-C keeps and its worker processes end with it."""
     program = os.path.basename(sys.argv[0])
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated_in(os.getpid())) if main_thread else None
     try:
         return main()
     except UserError as err:
@@ -49,3 +66,6 @@ def run_command(main):
     except KeyboardInterrupt:
         print('%s: interrupted' % program, file=sys.stderr)
         sys.exit(Interrupted.exit_status)
+    finally:
+        if main_thread and previous is not None:
+            signal.signal(signal.SIGTERM, previous)

@@ -15,6 +15,7 @@ import pytest
 from gluon_dfb.ablation import DEFAULTS, budget, command, experiment, run_ablation
 from gluon_dfb.ablation.experiment import cache_features, prepare
 from gluon_dfb.ablation.protocol import chosen_rows, sweep
+from gluon_dfb.ablation import runs
 from gluon_dfb.ablation.runs import probe_run
 from gluon_dfb.ablation.selection import choose_rate, edge_rates, next_rate
 from gluon_dfb.analysis.metrics import coarse_accuracy, fine_accuracy, group_index
@@ -250,3 +251,31 @@ def test_ablation_of_an_i3d_model(class_folders, tmp_path, capsys):
     predictions = np.load(str(tmp_path / 'out' / 'finetune' / 'gb_df_lb' / 'lr0.01' / 'seed0' /
                               'test_predictions.npz'))
     assert predictions['probabilities'].shape == (3, 3)
+
+
+def test_a_diverged_run_is_scored_as_chance_and_the_grid_goes_on(tmp_path, monkeypatch):
+    """A rate at which training diverges does not end the ablation: its run is kept as
+    uniform predictions (chance), named, and a rate whose run learned is chosen over it."""
+    lists = {}
+    for split, labels in (('train', [0, 1, 2]), ('val', [0, 1, 2, 2]), ('test', [1, 1, 2, 0])):
+        lists[split] = str(tmp_path / ('%s.txt' % split))
+        with open(lists[split], 'w') as f:
+            f.writelines('%s_%d.mp4 16 %d\n' % (split, i, label) for i, label in enumerate(labels))
+    setup = {'out': str(tmp_path / 'out'), 'key': {}, 'model': 'tsn_resnet18_dfb_custom',
+             'nclass': 3, 'classes': ['a', 'b', 'c'], 'group_of': [0, 0, 1], 'trunk': None,
+             'data': dict(lists, root=str(tmp_path)), 'recipe': DEFAULTS['recipe']}
+
+    def diverging(config):
+        raise runs.TrainingDiverged('epoch 0: the run diverged (the training loss is nan)')
+    monkeypatch.setattr(runs, 'train', diverging)
+    result = runs.finetune_run((setup, 'gb_df_lb', 0.1, 0))
+    assert 'the training loss is nan' in result['diverged']
+    assert result['val']['top1'] == pytest.approx(0.25)  # argmax of uniform: class 0
+    assert result['test']['nll'] == pytest.approx(np.log(3))
+    saved = np.load(result['test']['predictions'])
+    np.testing.assert_array_equal(saved['labels'], [1, 1, 2, 0])
+    np.testing.assert_allclose(saved['probabilities'], 1 / 3)
+    learned = {'val': {'top1': 0.5, 'nll': 0.9}}
+    assert choose_rate({0.1: result, 0.03: learned}) == 0.03
+    kept = json.load(open(os.path.join(result['run_dir'], 'result.json')))
+    assert kept['diverged'] == result['diverged']

@@ -449,18 +449,39 @@ def test_check_and_resize_refuse_bad_outputs_and_quality(data, tmp_path, capsys)
     assert os.listdir(str(tmp_path)) == []
 
 
-def interrupt(argv, started):
-    """Run a command line, send it Ctrl-C's signal once ``started()``; its result. The
-    command starts with SIGINT's default action even where this process was started
-    ignoring it (as a shell does for a command it runs in the background)."""
+def children(pid):
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in os.listdir('/proc'):
+        try:
+            stat = open('/proc/%s/stat' % entry).read()
+        except (OSError, ValueError):
+            continue
+        if int(stat.rsplit(')', 1)[1].split()[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def alive(pid):
+    """Whether ``pid`` runs (a zombie waiting for its reaper does not)."""
+    try:
+        return open('/proc/%d/stat' % pid).read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def interrupt(argv, started, signum=signal.SIGINT):
+    """Run a command line, send it ``signum`` (Ctrl-C's by default) once ``started(pid)``;
+    its result. The command starts with SIGINT's default action even where this process
+    was started ignoring it (as a shell does for a command it runs in the background)."""
     def default_sigint():
         signal.signal(signal.SIGINT, signal.SIG_DFL)
     process = subprocess.Popen([sys.executable] + argv, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.time() + 600
-    while not started() and process.poll() is None and time.time() < deadline:
+    while not started(process.pid) and process.poll() is None and time.time() < deadline:
         time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     out, err = process.communicate(timeout=600)
     return process.returncode, out, err
 
@@ -469,7 +490,7 @@ def interrupt(argv, started):
 def test_ctrl_c_says_what_was_kept(data, tmp_path):
     out = tmp_path / 'out'
     status, _, err = interrupt([os.path.join(SCRIPTS, 'train_tsn.py')] + training_argv(
-        data, str(out), '--epochs', '50'), lambda: (out / 'epoch-0000.json').exists())
+        data, str(out), '--epochs', '50'), lambda pid: (out / 'epoch-0000.json').exists())
     assert status == 130 and 'Traceback' not in err, err
     assert re.search(r'error: interrupted: the checkpoint .*epoch-00\d\d is kept; the same '
                      r'command with --resume continues from it', err), err
@@ -483,7 +504,35 @@ def test_ctrl_c_says_what_was_kept(data, tmp_path):
     status, _, err = interrupt([os.path.join(SCRIPTS, 'prepare_data.py'), 'resize',
                                 str(videos), '--data-root', str(sources), '--out-root',
                                 str(small), '--workers', '1'],
-                               lambda: small.exists() and os.listdir(str(small)))
+                               lambda pid: small.exists() and os.listdir(str(small)))
     assert status == 130 and 'Traceback' not in err, err
     assert re.search(r'error: interrupted: the videos re-encoded so far are kept in .*small; '
                      r'the same command goes on with the others', err), err
+
+
+@pytest.mark.slow
+def test_a_terminated_ablation_ends_its_workers_and_resumes(class_folders, tmp_path):
+    """``kill`` (SIGTERM) stops the ablation as Ctrl-C does: its two worker processes end
+    with it, no run is left half-written, and the command run again (here with one epoch)
+    finishes the protocol."""
+    out = tmp_path / 'out'
+    argv = ['-m', 'gluon_dfb.ablation', '--data', class_folders, '--out', str(out),
+            '--input-size', '32', '--batch-size', '3', '--seeds', '0', '--lrs', '0.01',
+            '--widen', '0', '--no-probe', '--variants', 'GB', 'GB+DF+LB', '--processes', '2']
+    workers = []
+
+    def training(pid):
+        workers[:] = children(pid)
+        return len(workers) >= 2 and (out / 'finetune').exists()
+    status, _, err = interrupt(argv + ['--epochs', '200'], training, signal.SIGTERM)
+    assert status == 130 and 'Traceback' not in err, err
+    assert err.rstrip().endswith('interrupted'), err
+    deadline = time.time() + 10
+    while any(map(alive, workers)) and time.time() < deadline:
+        time.sleep(0.1)
+    assert workers and not any(map(alive, workers))
+    assert not list(out.glob('finetune/*/*/*/result.json'))
+    finished = subprocess.run([sys.executable] + argv + ['--epochs', '1'],
+                              capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    assert len(list(out.glob('finetune/*/*/*/result.json'))) == 2

@@ -188,6 +188,11 @@ def write_report(out, setup, config, results, sweeps, variants):
               '%d from results already on disk (same inputs: an earlier invocation\'s, or the '
               'budget\'s timing run).' % (
                   results['seconds'], len(runs) - kept, len(runs), kept)]
+    diverged = ['%s lr %g seed %d' % (r['inputs']['head'], r['inputs']['lr'], r['inputs']['seed'])
+                for r in runs if r.get('diverged')]
+    if diverged:
+        lines += ['', 'Diverged (scored as chance, never chosen over a run that learned): %s.'
+                  % ', '.join(diverged)]
     with open(os.path.join(out, 'report.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
 

@@ -20,7 +20,8 @@ from ..engine.checkpoint import latest_checkpoint
 from ..engine.evaluate import evaluate_list, save_predictions
 from ..engine.head_probe import head_probabilities, train_head
 from ..engine.config import EvalConfig, TrainConfig
-from ..engine.train import train
+from ..engine.train import TrainingDiverged, train
+from ..data import read_video_list
 from ..zoo import get_model
 
 __all__ = ['VARIANTS', 'FIGURES', 'figures', 'sampling', 'training_config', 'finetune_run', 'probe_run',
@@ -114,7 +115,10 @@ def finetune_run(job):
     start = time.time()
     with open(os.path.join(run_dir, 'console.txt'), 'w') as console, \
             contextlib.redirect_stderr(console):
-        train(training_config(setup, head, lr, seed, run_dir))
+        try:
+            train(training_config(setup, head, lr, seed, run_dir))
+        except TrainingDiverged as err:
+            return _keep(run_dir, _diverged(setup, head, inputs, run_dir, err, start))
         params = latest_checkpoint(run_dir) + '.params'
         result = {'inputs': inputs, 'run_dir': run_dir, 'params': params}
         for split in setup.get('eval_splits', ('val', 'test')):
@@ -130,6 +134,26 @@ def finetune_run(job):
             result[split]['predictions'] = path
     result['seconds'] = round(time.time() - start, 1)  # training and testing, one thread
     return _keep(run_dir, result)
+
+
+def _diverged(setup, head, inputs, run_dir, err, start):
+    """The result of a run whose training diverged: it predicts nothing, so each split is
+    scored as uniform probabilities (chance; a rate is never chosen for it over a run
+    that learned anything), and ``diverged`` says where it stopped."""
+    logger.warning('%s lr %g seed %d: %s; scored as chance', head, inputs['lr'],
+                   inputs['seed'], err)
+    result = {'inputs': inputs, 'run_dir': run_dir, 'params': None, 'diverged': str(err)}
+    for split in setup.get('eval_splits', ('val', 'test')):
+        records = read_video_list(setup['data'][split])
+        labels = np.array([r.label for r in records])
+        probabilities = np.full((len(labels), setup['nclass']), 1.0 / setup['nclass'])
+        path = os.path.join(run_dir, '%s_predictions.npz' % split)
+        save_predictions(path, probabilities, labels, [r.path for r in records],
+                         setup['classes'], '1clip', head)
+        result[split] = dict(figures(probabilities, labels, setup['group_of']),
+                             predictions=path)
+    result['seconds'] = round(time.time() - start, 1)
+    return result
 
 
 def probe_run(job):
