@@ -57,7 +57,9 @@ def run_command(main):
     what Ctrl-C keeps and its worker processes end with it."""
     program = os.path.basename(sys.argv[0])
     main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminated_in(os.getpid())) if main_thread else None
+    previous = None
+    if main_thread:
+        previous = signal.signal(signal.SIGTERM, _terminated_in(os.getpid()))
     try:
         return main()
     except UserError as err:

@@ -118,7 +118,7 @@ def finetune_run(job):
         try:
             train(training_config(setup, head, lr, seed, run_dir))
         except TrainingDiverged as err:
-            return _keep(run_dir, _diverged(setup, head, inputs, run_dir, err, start))
+            return _keep(run_dir, _diverged(setup, inputs, run_dir, err, start))
         params = latest_checkpoint(run_dir) + '.params'
         result = {'inputs': inputs, 'run_dir': run_dir, 'params': params}
         for split in setup.get('eval_splits', ('val', 'test')):
@@ -136,11 +136,11 @@ def finetune_run(job):
     return _keep(run_dir, result)
 
 
-def _diverged(setup, head, inputs, run_dir, err, start):
+def _diverged(setup, inputs, run_dir, err, start):
     """The result of a run whose training diverged: it predicts nothing, so each split is
     scored as uniform probabilities (chance; a rate is never chosen for it over a run
     that learned anything), and ``diverged`` says where it stopped."""
-    logger.warning('%s lr %g seed %d: %s; scored as chance', head, inputs['lr'],
+    logger.warning('%s lr %g seed %d: %s; scored as chance', inputs['head'], inputs['lr'],
                    inputs['seed'], err)
     result = {'inputs': inputs, 'run_dir': run_dir, 'params': None, 'diverged': str(err)}
     for split in setup.get('eval_splits', ('val', 'test')):
@@ -149,7 +149,7 @@ def _diverged(setup, head, inputs, run_dir, err, start):
         probabilities = np.full((len(labels), setup['nclass']), 1.0 / setup['nclass'])
         path = os.path.join(run_dir, '%s_predictions.npz' % split)
         save_predictions(path, probabilities, labels, [r.path for r in records],
-                         setup['classes'], '1clip', head)
+                         setup['classes'], '1clip', inputs['head'])
         result[split] = dict(figures(probabilities, labels, setup['group_of']),
                              predictions=path)
     result['seconds'] = round(time.time() - start, 1)
