@@ -4,7 +4,10 @@ up, and correctness read back from prediction files."""
 import numpy as np
 import pytest
 
-from gluon_dfb.ablation.verdict import correct_per_video, paired_difference, verdict_lines
+from gluon_dfb.ablation.report import answer_lines
+from gluon_dfb.ablation.runs import figures
+from gluon_dfb.ablation.verdict import (COARSE_FLOOR, correct_per_video, paired_difference,
+                                       verdict_lines)
 from gluon_dfb.engine.evaluate import save_predictions
 
 
@@ -67,3 +70,28 @@ def test_correctness_is_read_from_the_prediction_files(tmp_path, rng):
                              '1clip', 'gb')
     with pytest.raises(ValueError, match='other test videos'):
         correct_per_video([files[0][0], other])
+
+
+@pytest.mark.parametrize('mixed', [0, 18])
+def test_the_report_cautions_when_gb_mixes_the_groups(mixed):
+    """GB's test predictions on 3 groups of 2 classes (120 videos), ``mixed`` videos of
+    group 0 taken for group 2: the caution under the verdict appears, with the coarse
+    accuracy numpy gives, exactly when that is below the floor."""
+    group_of = np.repeat([0, 1, 2], 2)
+    labels = np.repeat(np.arange(6), 20)
+    rows, coarse = {'GB': [], 'GB+DF+LB': []}, []
+    for seed in range(2):
+        predicted = labels.copy()
+        predicted[:mixed] = 4 + seed
+        coarse.append(np.mean(group_of[predicted] == group_of[labels]))
+        probabilities = np.full((len(labels), 6), 0.02)
+        probabilities[np.arange(len(labels)), predicted] = 0.9
+        rows['GB'].append((seed, 0.01, {'test': figures(probabilities, labels, group_of)}))
+        rows['GB+DF+LB'].append((seed, 0.01, {'test': figures(np.eye(6)[labels], labels,
+                                                              group_of)}))
+    lines = answer_lines(rows, None)
+    caution = [line for line in lines if line.startswith('**Caution**')]
+    assert bool(caution) == (np.mean(coarse) < COARSE_FLOOR) == (mixed > 0)
+    if caution:
+        assert 'only %.1f%% of the test videos' % (100 * np.mean(coarse)) in caution[0]
+    assert lines[0].startswith('**Verdict**')

@@ -18,7 +18,7 @@ from ..zoo import get_model, model_entry
 from .protocol import chosen_rows
 from .runs import training_config
 from .tables import chosen_table, gain_lines, grid_table, summary
-from .verdict import verdict_lines
+from .verdict import coarse_caution, verdict_lines
 
 __all__ = ['write_report', 'answer_lines', 'data_line', 'trunk_line', 'sampling_words',
            'filter_pictures']
@@ -26,12 +26,15 @@ __all__ = ['write_report', 'answer_lines', 'data_line', 'trunk_line', 'sampling_
 
 def answer_lines(rows, difference):
     """The report's first lines: the verdict (``difference``: of the full model and GB;
-    None when either was not run), then each variant's rates chosen on val seed by seed
+    None when either was not run), a caution where GB does not tell the groups apart
+    (:func:`~.verdict.coarse_caution`), then each variant's rates chosen on val seed by seed
     and its test top-1 over the seeds."""
+    stats_of = summary(rows)
     lines = (verdict_lines('GB+DF+LB', 'GB', difference) if difference
              else ['**Verdict**: none: it compares GB+DF+LB with GB, and --variants left one '
-                   'of them out.']) + ['']
-    for (variant, seeds), stats in zip(rows.items(), summary(rows).values()):
+                   'of them out.'])
+    lines += coarse_caution(stats_of.get('GB', {}).get('coarse', (None,))[0]) + ['']
+    for (variant, seeds), stats in zip(rows.items(), stats_of.values()):
         mean, std = stats['top1']
         lines.append('- %s: test top-1 %.1f +- %.1f (rates chosen on val: %s)' % (
             variant, 100 * mean, 100 * std, ', '.join('seed %d: %g' % (seed, lr)

@@ -6,10 +6,14 @@ import numpy as np
 
 from ..engine.evaluate import load_predictions
 
-__all__ = ['correct_per_video', 'paired_difference', 'verdict_lines']
+__all__ = ['COARSE_FLOOR', 'correct_per_video', 'paired_difference', 'verdict_lines',
+           'coarse_caution']
 
 #: Bootstrap replicates and the interval's coverage.
 REPLICATES, COVERAGE = 10000, 0.95
+#: GB's coarse (group) accuracy under which the report cautions that its verdict says
+#: little: a baseline that does not tell the groups apart has not learned the set's cues.
+COARSE_FLOOR = 0.9
 
 
 def correct_per_video(prediction_files):
@@ -86,3 +90,16 @@ def verdict_lines(ours_name, base_name, difference):
                 len(difference['per_seed']), ', '.join('%+.1f' % (100 * d)
                                                         for d in difference['per_seed']),
                 round(100 * COVERAGE), 100 * low, 100 * high, difference['videos'])]
+
+
+def coarse_caution(coarse):
+    """The caution under the verdict when GB's test coarse accuracy ``coarse`` (mean over
+    the seeds; None without groups) is below :data:`COARSE_FLOOR`; else no line."""
+    if coarse is None or coarse >= COARSE_FLOOR:
+        return []
+    return ['**Caution**: GB tells the groups apart in only %.1f%% of the test videos (coarse '
+            'accuracy, mean over the seeds; under %d%%): it has not learned what separates '
+            'the groups, so the trunk does not see the cues of this set, and the verdict on '
+            'the classes within a group says little about the method. The analysis below '
+            'shows which groups GB mixes; a trunk pretrained on images nearer these videos '
+            '(--pretrained-base) is the remedy.' % (100 * coarse, round(100 * COARSE_FLOOR))]
