@@ -99,7 +99,7 @@ def coarse_caution(coarse):
         return []
     return ['**Caution**: GB tells the groups apart in only %.1f%% of the test videos (coarse '
             'accuracy, mean over the seeds; under %d%%): it has not learned what separates '
-            'the groups, so the trunk does not see the cues of this set, and the verdict on '
-            'the classes within a group says little about the method. The analysis below '
-            'shows which groups GB mixes; a trunk pretrained on images nearer these videos '
-            '(--pretrained-base) is the remedy.' % (100 * coarse, round(100 * COARSE_FLOOR))]
+            'the groups (the trunk does not see this set\'s cues, or the recipe is too short), '
+            'so the verdict on the classes within a group says little about the method. A '
+            'trunk pretrained on images nearer these videos (--pretrained-base) or more epochs '
+            'may mend it.' % (100 * coarse, round(100 * COARSE_FLOOR))]
