@@ -12,10 +12,9 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from gluon_dfb.ablation import DEFAULTS, budget, command, experiment, run_ablation
+from gluon_dfb.ablation import DEFAULTS, budget, command, experiment, run_ablation, runs
 from gluon_dfb.ablation.experiment import cache_features, prepare
 from gluon_dfb.ablation.protocol import chosen_rows, sweep
-from gluon_dfb.ablation import runs
 from gluon_dfb.ablation.runs import probe_run
 from gluon_dfb.ablation.selection import choose_rate, edge_rates, next_rate
 from gluon_dfb.analysis.metrics import coarse_accuracy, fine_accuracy, group_index

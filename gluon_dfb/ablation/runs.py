@@ -16,16 +16,16 @@ import mxnet as mx
 import numpy as np
 
 from ..analysis.metrics import coarse_accuracy, fine_accuracy, topk_accuracy
+from ..data import read_video_list
 from ..engine.checkpoint import latest_checkpoint
 from ..engine.evaluate import evaluate_list, save_predictions
 from ..engine.head_probe import head_probabilities, train_head
 from ..engine.config import EvalConfig, TrainConfig
 from ..engine.train import TrainingDiverged, train
-from ..data import read_video_list
 from ..zoo import get_model
 
-__all__ = ['VARIANTS', 'FIGURES', 'figures', 'sampling', 'training_config', 'finetune_run', 'probe_run',
-           'run_all']
+__all__ = ['VARIANTS', 'FIGURES', 'figures', 'sampling', 'training_config', 'finetune_run',
+           'probe_run', 'run_all']
 
 logger = logging.getLogger(__name__)
 
