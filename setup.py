@@ -27,8 +27,8 @@ setup(
     extras_require={
         'cpu': ['mxnet==1.9.1'],
         'cu112': ['mxnet-cu112==1.9.1'],
-        'test': ['pytest', 'pytest-xdist==3.6.1', 'scikit-video==1.1.11', 'onnx==1.16.2',
-                 'onnxruntime==1.19.2', 'psutil'],
+        'test': ['pytest', 'pytest-timeout==2.4.0', 'pytest-xdist==3.6.1',
+                 'scikit-video==1.1.11', 'onnx==1.16.2', 'onnxruntime==1.19.2', 'psutil'],
         'export': ['onnx==1.16.2', 'onnxruntime==1.19.2'],
         'docs': ['sphinx==7.4.7', 'numpydoc==1.8.0'],
         # Horovod compiles against the installed MXNet: `make horovod` builds it (Gloo,

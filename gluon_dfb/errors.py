@@ -38,15 +38,37 @@ class Interrupted(UserError):
     exit_status = 130
 
 
-def _terminated_in(pid):
-    """SIGTERM's handler of the command's process ``pid``: a KeyboardInterrupt there;
-    worker processes forked from it (data loaders, pools) end as by default."""
-    def terminated(signum, frame):
-        if os.getpid() != pid:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-        raise KeyboardInterrupt('terminated (signal %d)' % signum)
-    return terminated
+def _terminated(signum, frame):
+    """SIGTERM's handler while a command runs: a KeyboardInterrupt."""
+    raise KeyboardInterrupt('terminated (signal %d)' % signum)
+
+
+_fork = threading.local()  # whether the forking thread blocked SIGTERM for the fork
+
+
+def _before_fork():
+    _fork.blocked = signal.getsignal(signal.SIGTERM) is _terminated and \
+        signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+
+
+def _after_fork_in_parent():
+    if getattr(_fork, 'blocked', False):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+def _after_fork_in_child():
+    if getattr(_fork, 'blocked', False):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+
+
+# A process forked while a command runs (a pool or data-loader worker) ends on SIGTERM as
+# by default. The signal stays blocked across the fork: one sent to a worker before its
+# Python has set up would be lost with the parent's handler (a Python handler runs only
+# once the interpreter is ready), and Pool.terminate() would then wait for that worker
+# for ever.
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                    after_in_child=_after_fork_in_child)
 
 
 def run_command(main):
@@ -59,7 +81,7 @@ def run_command(main):
     main_thread = threading.current_thread() is threading.main_thread()
     previous = None
     if main_thread:
-        previous = signal.signal(signal.SIGTERM, _terminated_in(os.getpid()))
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         return main()
     except UserError as err:
