@@ -1,6 +1,7 @@
-"""Worker processes forked while a command runs end on SIGTERM as by default, however
-young: Pool.terminate() (the end of every ``with Pool()``) no longer waits for ever on
-a worker that lost the signal to the command's handler."""
+"""Worker processes forked while a command runs (MXNet's data loaders keep theirs in a
+multiprocessing Pool) end on SIGTERM as by default, however young: Pool.terminate()
+(the end of every ``with Pool()``) no longer waits for ever on a worker that lost the
+signal to the command's handler."""
 import os
 import signal
 import subprocess
@@ -12,16 +13,17 @@ from gluon_dfb.errors import run_command
 
 POOLS = textwrap.dedent('''
     import sys
+    from multiprocessing import Pool
     from gluon_dfb.errors import run_command
-    from gluon_dfb.data.parallel import parallel_map
 
     def square(x):
         return x * x
 
     def main():
         for _ in range(300):  # with the handler inherited, 200 pools hung in 4 runs of 5
-            assert parallel_map(square, range(12), 2, 'squares', chunksize=4) == [
-                x * x for x in range(12)]
+            with Pool(2) as pool:  # as MXNet's DataLoader keeps its workers
+                assert list(pool.imap(square, range(12), chunksize=4)) == [
+                    x * x for x in range(12)]
         return 0
 
     if __name__ == '__main__':

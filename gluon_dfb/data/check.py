@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from .decode import VideoReadError, probe_video, read_folder_frames
-from .parallel import parallel_map
+from .parallel import READ_TIMEOUT, parallel_map
 from .protocols import training_protocol
 from .sampling import clip_span
 from .video_list import read_video_list, repeated_entries
@@ -97,7 +97,7 @@ def check_video(item, root, sampling, frame_pattern=None):
 
 
 def check_list(list_file, root, sampling, clean_file, report_file, frame_pattern=None,
-               num_classes=None, workers=2):
+               num_classes=None, workers=2, timeout=READ_TIMEOUT):
     """Check every entry of a list file (in ``workers`` processes, with a progress bar).
 
     Bad lines, entries that repeat an earlier one's path, and entries that are missing,
@@ -122,6 +122,9 @@ def check_list(list_file, root, sampling, clean_file, report_file, frame_pattern
         Labels must lie in ``[0, num_classes)``.
     workers : int, default 2
         Processes.
+    timeout : float, default :data:`~gluon_dfb.data.parallel.READ_TIMEOUT`
+        Seconds an entry may take; one that takes longer (or whose worker dies) is
+        reported unreadable.
 
     Returns
     -------
@@ -136,7 +139,8 @@ def check_list(list_file, root, sampling, clean_file, report_file, frame_pattern
     found = dict(zip([index for index, _ in checked], parallel_map(
         functools.partial(check_video, root=root, sampling=sampling,
                           frame_pattern=frame_pattern),
-        checked, workers, 'checking %s' % os.path.basename(list_file), chunksize=4)))
+        checked, workers, 'checking %s' % os.path.basename(list_file), timeout,
+        lambda reason: ('unreadable', 0, None, reason))))
     for index, first in repeats.items():
         found[index] = ('repeated', 0, None, 'listed before with label %d (left out here)' %
                         records[first].label)

@@ -18,10 +18,12 @@ import argparse
 import os
 import sys
 
-from ..arguments import crf, frame_pattern, output_file, output_folder, positive_int as positive
+from ..arguments import (crf, frame_pattern, output_file, output_folder, positive_float,
+                         positive_int as positive)
 from ..errors import Interrupted
 from ..zoo import CATALOGUE, model_entry
 from .check import check_list, describe_check
+from .parallel import READ_TIMEOUT
 from .prepare import prepare_kinetics, prepare_sthsthv1
 from .resize import resize_list
 
@@ -74,6 +76,10 @@ def parser():
                    help='the problems, path<TAB>problem<TAB>details '
                                     '(default LIST.check)')
     c.add_argument('--workers', '--num-workers', type=positive, default=2)
+    c.add_argument('--timeout', type=positive_float, default=READ_TIMEOUT,
+                   help='seconds an entry may take: one that takes longer is reported '
+                        'unreadable (decord can loop for ever on a damaged file; '
+                        'default %(default)s)')
 
     r = commands.add_parser('resize', help='re-encode every video of a list (H.264, short '
                             'side, frequent keyframes) and write its list; resumable')
@@ -118,7 +124,7 @@ def check(args):
     clean, report = args.out or args.list + '.clean', args.report or args.list + '.check'
     counts, short_sides = check_list(args.list, args.data_root, sampling, clean, report,
                                      args.frame_pattern, args.num_classes or entry['nclass'],
-                                     args.workers)
+                                     args.workers, args.timeout)
     print('%s\ncleaned list: %s, report: %s' % (describe_check(counts, short_sides), clean,
                                                 report))
     return 1 if args.strict and set(counts) - {''} else 0

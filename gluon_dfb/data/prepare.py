@@ -7,7 +7,7 @@ import decord
 
 from ..errors import BadInputError
 from .decode import DECORD_ERRORS
-from .parallel import parallel_map
+from .parallel import READ_TIMEOUT, parallel_map
 
 __all__ = ['prepare_kinetics', 'prepare_sthsthv1', 'count_video_frames']
 
@@ -96,7 +96,8 @@ def prepare_kinetics(annotation_csv, root, out_list, classes_file, rejects_file,
         entries.append((kinetics_video_path(root, r['label'], r['youtube_id'], r['time_start'],
                                             r['time_end']), index[r['label']]))
     counts = parallel_map(count_video_frames, [p for p, _ in entries], num_workers,
-                          'frames of %s' % os.path.basename(annotation_csv), chunksize=8)
+                          'frames of %s' % os.path.basename(annotation_csv), READ_TIMEOUT,
+                          lambda reason: (0, reason))
     return _write_outputs(entries, counts, out_list, rejects_file, root)
 
 
@@ -128,5 +129,5 @@ def prepare_sthsthv1(labels_csv, split_csv, root, out_list, classes_file, reject
                                     % (split_csv, line, label, labels_csv))
             entries.append((os.path.join(root, video_id), index[label]))
     counts = parallel_map(count_folder_frames, [p for p, _ in entries], num_workers,
-                          'frames of %s' % os.path.basename(split_csv), chunksize=8)
+                          'frames of %s' % os.path.basename(split_csv))
     return _write_outputs(entries, counts, out_list, rejects_file, root)

@@ -147,7 +147,8 @@ def resize_list(list_file, root, out_root, out_list, rejects_file, short_side=25
     jobs = [(source, target) for target, source in sources.items()]
     results = dict(zip(sources, parallel_map(
         functools.partial(resize_video, short_side=short_side, keyint=keyint, crf=crf),
-        jobs, workers, 'resizing %s' % os.path.basename(list_file))))
+        jobs, workers, 'resizing %s' % os.path.basename(list_file),
+        failed=lambda reason: ('failed', 0, reason))))
     failed = [(source, results[target][2]) for source, target in jobs
               if results[target][0] == 'failed']
     with open(out_list, 'w') as out:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import BadInputError, MissingFileError
 from ..outputs import written_together
-from .parallel import parallel_map
+from .parallel import READ_TIMEOUT, parallel_map
 from .prepare import VIDEO_EXTENSIONS, count_video_frames
 
 __all__ = ['SPLITS', 'class_folder_videos', 'split_counts', 'split_class', 'split_folder',
@@ -145,7 +145,7 @@ def split_folder(folder, out, fractions=(0.6, 0.2, 0.2), seed=0, group_by=None, 
     paths = [v for videos in classes.values() for v in videos]
     frames = dict(zip(paths, parallel_map(
         count_video_frames, [os.path.join(folder, p) for p in paths], workers,
-        'counting frames', chunksize=4)))
+        'counting frames', READ_TIMEOUT, lambda reason: (0, reason))))
     unreadable = {p: reason for p, (n, reason) in frames.items() if not n}
     splits = {name: split_class(name, [v for v in videos if v not in unreadable], fractions,
                                 seed, group_by, 'readable videos')
