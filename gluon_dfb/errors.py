@@ -43,11 +43,12 @@ def _terminated(signum, frame):
     raise KeyboardInterrupt('terminated (signal %d)' % signum)
 
 
-_fork = threading.local()  # whether the forking thread blocked SIGTERM for the fork
+_fork = threading.local()  # per forking thread: the command's handler, SIGTERM blocked
 
 
 def _before_fork():
-    _fork.blocked = signal.getsignal(signal.SIGTERM) is _terminated and \
+    _fork.ours = signal.getsignal(signal.SIGTERM) is _terminated
+    _fork.blocked = _fork.ours and \
         signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 
 
@@ -57,8 +58,9 @@ def _after_fork_in_parent():
 
 
 def _after_fork_in_child():
-    if getattr(_fork, 'blocked', False):
+    if getattr(_fork, 'ours', False):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if getattr(_fork, 'blocked', False):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
