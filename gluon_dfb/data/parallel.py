@@ -63,11 +63,9 @@ def parallel_map(function, items, workers, desc, timeout=None, failed=None):
     try:
         while todo or busy:
             while todo and len(busy) < workers:
-                worker = idle.pop() if idle else None
-                if worker is None or not worker.process.is_alive():
-                    if worker is not None:
-                        worker.stop()
-                    worker = _Worker(context, function)
+                while idle and not idle[-1].process.is_alive():
+                    idle.pop().stop()
+                worker = idle.pop() if idle else _Worker(context, function)
                 index = todo.popleft()
                 worker.connection.send(items[index])
                 busy[worker] = index, time.time()

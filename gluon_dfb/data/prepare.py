@@ -9,7 +9,8 @@ from ..errors import BadInputError
 from .decode import DECORD_ERRORS
 from .parallel import READ_TIMEOUT, parallel_map
 
-__all__ = ['prepare_kinetics', 'prepare_sthsthv1', 'count_video_frames']
+__all__ = ['prepare_kinetics', 'prepare_sthsthv1', 'count_video_frames',
+           'count_all_video_frames']
 
 VIDEO_EXTENSIONS = ('.mp4', '.mkv', '.webm', '.avi')
 
@@ -25,6 +26,14 @@ def count_video_frames(path):
     except DECORD_ERRORS as err:
         return 0, 'decord cannot open it (%s)' % str(err).strip().splitlines()[0][:200]
     return (frames, '') if frames else (0, 'no decodable frames')
+
+
+def count_all_video_frames(paths, workers, desc):
+    """:func:`count_video_frames` of each path, in ``workers`` processes; a video whose
+    reading runs past :data:`~gluon_dfb.data.parallel.READ_TIMEOUT` or kills its worker
+    is ``(0, reason)``."""
+    return parallel_map(count_video_frames, paths, workers, desc, READ_TIMEOUT,
+                        lambda reason: (0, reason))
 
 
 def count_folder_frames(folder):
@@ -95,9 +104,8 @@ def prepare_kinetics(annotation_csv, root, out_list, classes_file, rejects_file,
                                 % (annotation_csv, line, r['label'], classes_file))
         entries.append((kinetics_video_path(root, r['label'], r['youtube_id'], r['time_start'],
                                             r['time_end']), index[r['label']]))
-    counts = parallel_map(count_video_frames, [p for p, _ in entries], num_workers,
-                          'frames of %s' % os.path.basename(annotation_csv), READ_TIMEOUT,
-                          lambda reason: (0, reason))
+    counts = count_all_video_frames([p for p, _ in entries], num_workers,
+                                    'frames of %s' % os.path.basename(annotation_csv))
     return _write_outputs(entries, counts, out_list, rejects_file, root)
 
 

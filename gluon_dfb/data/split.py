@@ -10,8 +10,7 @@ import numpy as np
 
 from ..errors import BadInputError, MissingFileError
 from ..outputs import written_together
-from .parallel import READ_TIMEOUT, parallel_map
-from .prepare import VIDEO_EXTENSIONS, count_video_frames
+from .prepare import VIDEO_EXTENSIONS, count_all_video_frames
 
 __all__ = ['SPLITS', 'class_folder_videos', 'split_counts', 'split_class', 'split_folder',
            'describe_split']
@@ -143,9 +142,8 @@ def split_folder(folder, out, fractions=(0.6, 0.2, 0.2), seed=0, group_by=None, 
     for name, videos in classes.items():  # refused before the videos are read
         split_class(name, videos, fractions, seed, group_by)
     paths = [v for videos in classes.values() for v in videos]
-    frames = dict(zip(paths, parallel_map(
-        count_video_frames, [os.path.join(folder, p) for p in paths], workers,
-        'counting frames', READ_TIMEOUT, lambda reason: (0, reason))))
+    frames = dict(zip(paths, count_all_video_frames(
+        [os.path.join(folder, p) for p in paths], workers, 'counting frames')))
     unreadable = {p: reason for p, (n, reason) in frames.items() if not n}
     splits = {name: split_class(name, [v for v in videos if v not in unreadable], fractions,
                                 seed, group_by, 'readable videos')
