@@ -16,6 +16,7 @@ from ..engine.config import config_argv
 from ..engine.pretrain import describe_accuracy
 from ..zoo import get_model, model_entry
 from .protocol import chosen_rows
+from .selection import plus_minus
 from .runs import training_config
 from .tables import chosen_table, gain_lines, grid_table, summary
 from .verdict import coarse_caution, verdict_lines
@@ -35,10 +36,9 @@ def answer_lines(rows, difference):
                    'of them out.'])
     lines += coarse_caution(stats_of.get('GB', {}).get('coarse', (None,))[0]) + ['']
     for (variant, seeds), stats in zip(rows.items(), stats_of.values()):
-        mean, std = stats['top1']
-        lines.append('- %s: test top-1 %.1f +- %.1f (rates chosen on val: %s)' % (
-            variant, 100 * mean, 100 * std, ', '.join('seed %d: %g' % (seed, lr)
-                                                     for seed, lr, _ in seeds)))
+        lines.append('- %s: test top-1 %s (rates chosen on val: %s)' % (
+            variant, plus_minus(*stats['top1']), ', '.join('seed %d: %g' % (seed, lr)
+                                                         for seed, lr, _ in seeds)))
     return lines
 
 

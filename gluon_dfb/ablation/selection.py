@@ -3,7 +3,7 @@ validation split only, the grid widened where a choice sits at its edge, and the
 per-seed rows summarised (mean and standard deviation)."""
 import numpy as np
 
-__all__ = ['choose_rate', 'next_rate', 'edge_rates', 'mean_std']
+__all__ = ['choose_rate', 'next_rate', 'edge_rates', 'mean_std', 'plus_minus']
 
 
 def choose_rate(runs):
@@ -49,6 +49,14 @@ def edge_rates(grid, chosen):
 
 
 def mean_std(values):
-    """Mean and sample standard deviation (0 for one value)."""
+    """Mean and sample standard deviation (None for one value: its spread is unknown)."""
     values = np.asarray(values, float)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else None
+
+
+def plus_minus(mean, std, form='%.1f', scale=100):
+    """``'mean +- std'`` of :func:`mean_std` times ``scale``; the mean alone with
+    ``(one seed)`` where there is no spread."""
+    if std is None:
+        return (form + ' (one seed)') % (scale * mean)
+    return (form + ' +- %.1f') % (scale * mean, scale * std)

@@ -4,7 +4,7 @@ seed by seed, and the validation top-1 of every rate tried."""
 import numpy as np
 
 from .runs import FIGURES, VARIANTS
-from .selection import mean_std
+from .selection import mean_std, plus_minus
 
 __all__ = ['summary', 'chosen_table', 'gain_lines', 'grid_table']
 
@@ -30,7 +30,7 @@ def summary(rows):
 def chosen_table(rows):
     """Rows ``variant | seed | lr | [val top-1 |] test top-1 | top-5 | fine | coarse``
     (the validation column where the runs have one), then a mean +- std row per
-    variant."""
+    variant run with more than one seed."""
     stats, shown = summary(rows), reported(rows)
     with_val = all('val_top1' in s for s in stats.values())
     names = {'top1': 'test top-1', 'top5': 'test top-5', 'fine': 'fine', 'coarse': 'coarse'}
@@ -44,10 +44,11 @@ def chosen_table(rows):
                 variant, seed, lr, ' %.1f |' % (100 * result['val']['top1']) if with_val else '',
                 ' | '.join('%.1f' % (100 * result['test'][k]) for k in shown)))
         s = stats[variant]
-        lines.append('| **%s** | mean +- std | |%s %s |' % (
-            variant, ' %.1f +- %.1f |' % tuple(100 * v for v in s['val_top1']) if with_val
-            else '', ' | '.join(('**%.1f +- %.1f**' if k == 'top1' else '%.1f +- %.1f')
-                                % (100 * s[k][0], 100 * s[k][1]) for k in shown)))
+        if len(rows[variant]) > 1:
+            lines.append('| **%s** | mean +- std | |%s %s |' % (
+                variant, ' %s |' % plus_minus(*s['val_top1']) if with_val else '',
+                ' | '.join(('**%s**' if k == 'top1' else '%s') % plus_minus(*s[k])
+                           for k in shown)))
     return lines
 
 
@@ -57,11 +58,11 @@ def gain_lines(rows, ours='GB+DF+LB', base='GB', rates='its own validation-chose
     variant's rate was set."""
     gains = [100 * (a['test']['top1'] - b['test']['top1'])
              for (_, _, a), (_, _, b) in zip(rows[ours], rows[base])]
-    mean, std = mean_std(gains)
     return ['%s - %s, test top-1, each at %s: %s; '
-            '**mean %+.1f +- %.1f points**; above %s in %d of %d seeds.' % (
+            '**mean %s points**; above %s in %d of %d seeds.' % (
                 ours, base, rates, ', '.join('seed %d: %+.1f' % (seed, g) for (seed, _, _), g
-                                      in zip(rows[ours], gains)), mean, std, base,
+                                      in zip(rows[ours], gains)),
+                plus_minus(*mean_std(gains), form='%+.1f', scale=1), base,
                 int(np.sum(np.array(gains) > 0)), len(gains))]
 
 

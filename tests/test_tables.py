@@ -1,0 +1,46 @@
+"""The ablation's tables and summary lines: the spread over seeds is printed where there
+is one, and one seed is said as such rather than printed as a spread of 0."""
+import numpy as np
+
+from gluon_dfb.ablation.report import answer_lines
+from gluon_dfb.ablation.runs import figures
+from gluon_dfb.ablation.tables import chosen_table, gain_lines
+
+
+def runs(seeds, rng):
+    """Test figures of GB and GB+DF+LB on 60 videos of 4 classes, per seed."""
+    labels = np.repeat(np.arange(4), 15)
+    return {variant: [(seed, 0.01, {'test': figures(rng.rand(len(labels), 4), labels)})
+                      for seed in seeds] for variant in ('GB', 'GB+DF+LB')}
+
+
+def top1(rows, variant):
+    return np.array([100 * r['test']['top1'] for _, _, r in rows[variant]])
+
+
+def test_several_seeds_give_mean_and_sample_std(rng):
+    rows = runs((0, 1, 2), rng)
+    table = '\n'.join(chosen_table(rows))
+    for variant in rows:
+        values = top1(rows, variant)
+        assert '| **%s** | mean +- std | | **%.1f +- %.1f** |' % (
+            variant, values.mean(), values.std(ddof=1)) in table
+    gains = top1(rows, 'GB+DF+LB') - top1(rows, 'GB')
+    assert '**mean %+.1f +- %.1f points**' % (gains.mean(), gains.std(ddof=1)) in \
+        gain_lines(rows)[0]
+
+
+def test_one_seed_is_said_not_shown_as_no_spread(rng):
+    rows = runs((1,), rng)
+    table = chosen_table(rows)
+    assert not any('mean +- std' in line for line in table)
+    for variant in rows:
+        row = '| %s | 1 | 0.01 | %.1f |' % (variant, top1(rows, variant)[0])
+        assert row in '\n'.join(table)
+    gain = (top1(rows, 'GB+DF+LB') - top1(rows, 'GB'))[0]
+    assert 'seed 1: %+.1f; **mean %+.1f (one seed) points**' % (gain, gain) in \
+        gain_lines(rows)[0]
+    answer = answer_lines(rows, None)
+    assert '- GB: test top-1 %.1f (one seed) (rates chosen on val: seed 1: 0.01)' % (
+        top1(rows, 'GB')[0]) in answer
+    assert not any('+-' in line for line in table + answer)
