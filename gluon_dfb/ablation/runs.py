@@ -7,6 +7,7 @@ again."""
 import contextlib
 import json
 import logging
+import math
 import multiprocessing
 import os
 import shutil
@@ -190,7 +191,7 @@ def run_all(run, jobs, processes, desc):
     process runs them here, one after the other. Logs a line per finished run with the
     time left for the jobs (from the runs trained so far). Returns the results in the
     order of ``jobs``."""
-    progress = _Progress(jobs, desc)
+    progress = _Progress(jobs, desc, processes)
     if processes <= 1:
         return [progress.done(job, run(job)) for job in jobs]
     threads = {k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'MXNET_CPU_WORKER_NTHREADS')}
@@ -210,22 +211,29 @@ def run_all(run, jobs, processes, desc):
 
 class _Progress(object):
     """The progress line of :func:`run_all`: runs done, and the time left at the pace of
-    the runs trained so far (runs kept from an earlier invocation take none)."""
+    the runs trained so far (runs kept from an earlier invocation take none), ``processes``
+    of them at a time: the runs trained so far took ``ceil(trained / processes)`` turns."""
 
-    def __init__(self, jobs, desc):
+    def __init__(self, jobs, desc, processes=1):
         self.total, self.desc, self.start = len(jobs), desc, time.time()
+        self.processes = max(1, min(processes, len(jobs)))
         self.finished = self.trained = 0
 
     def done(self, job, result):
+        """Count ``job`` as done with ``result`` and log the progress line."""
         self.finished += 1
         self.trained += not result.get('kept')
-        elapsed = time.time() - self.start
-        left = self.total - self.finished
-        pace = elapsed / self.trained if self.trained else 0
         logger.info('%s: %d of %d runs done (%s lr %g seed %d%s); about %s left', self.desc,
                     self.finished, self.total, job[1], job[2], job[3],
-                    ', kept' if result.get('kept') else '', _minutes(left * pace))
+                    ', kept' if result.get('kept') else '', _minutes(self.seconds_left()))
         return result
+
+    def seconds_left(self):
+        """The turns left (``processes`` runs each) times the time a turn has taken."""
+        if not self.trained:
+            return 0.0
+        turn = (time.time() - self.start) / math.ceil(self.trained / self.processes)
+        return math.ceil((self.total - self.finished) / self.processes) * turn
 
 
 def _minutes(seconds):
