@@ -1,10 +1,12 @@
 """The ablation's tables and summary lines: the spread over seeds is printed where there
 is one, and one seed is said as such rather than printed as a spread of 0."""
 import numpy as np
+import pytest
 
 from gluon_dfb.ablation.report import answer_lines
 from gluon_dfb.ablation.runs import figures
 from gluon_dfb.ablation.tables import chosen_table, gain_lines
+from gluon_dfb.ablation.verdict import paired_difference, verdict_lines
 
 
 def runs(seeds, rng):
@@ -44,3 +46,16 @@ def test_one_seed_is_said_not_shown_as_no_spread(rng):
     assert '- GB: test top-1 %.1f (one seed) (rates chosen on val: seed 1: 0.01)' % (
         top1(rows, 'GB')[0]) in answer
     assert not any('+-' in line for line in table + answer)
+
+
+@pytest.mark.parametrize('seeds', [1, 3])
+def test_verdict_says_how_many_seeds(seeds, rng):
+    ours, base = rng.rand(2, seeds, 100) < 0.5
+    [line] = verdict_lines('GB+DF+LB', 'GB', paired_difference(ours, base))
+    gains = 100 * (ours.mean(axis=1) - base.mean(axis=1))
+    if seeds == 1:
+        assert '(GB+DF+LB - GB, one seed)' in line and 'seeds' not in line
+    else:
+        assert '(GB+DF+LB - GB, mean over 3 seeds; per seed %s)' % ', '.join(
+            '%+.1f' % g for g in gains) in line
+        assert 'bootstrap over the 100 test videos and the seeds' in line

@@ -11,10 +11,12 @@ import math
 import multiprocessing
 import os
 import shutil
+import threading
 import time
 
 import mxnet as mx
 import numpy as np
+from tqdm import tqdm
 
 from ..analysis.metrics import coarse_accuracy, fine_accuracy, topk_accuracy
 from ..data import read_video_list
@@ -197,7 +199,7 @@ def run_all(run, jobs, processes, desc):
     threads = {k: os.environ.get(k) for k in ('OMP_NUM_THREADS', 'MXNET_CPU_WORKER_NTHREADS')}
     os.environ.update(dict.fromkeys(threads, '1'))  # read by the workers' MXNet at start
     try:
-        pool = multiprocessing.get_context('spawn').Pool(processes)
+        pool = multiprocessing.get_context('spawn').Pool(processes, _thread_lock_for_tqdm)
     finally:
         for key, value in threads.items():
             if value is None:
@@ -207,6 +209,13 @@ def run_all(run, jobs, processes, desc):
     with pool:
         pending = [pool.apply_async(run, (job,)) for job in jobs]
         return [progress.done(job, p.get()) for job, p in zip(jobs, pending)]
+
+
+def _thread_lock_for_tqdm():
+    """A worker's progress bars share a thread lock: by default tqdm makes a
+    multiprocessing lock, a named semaphore that the worker leaves to the resource tracker
+    when the pool ends it, which then warns of a leak as the command exits."""
+    tqdm.set_lock(threading.RLock())
 
 
 class _Progress(object):

@@ -83,13 +83,15 @@ def verdict_lines(ours_name, base_name, difference):
              'level': 'the evidence does **not separate** %s from %s (level)' % (
                  ours_name, base_name)}[difference['verdict']]
     low, high = difference['interval']
-    return ['**Verdict**: %s: test top-1 %+.1f points (%s - %s, mean over %d seeds; per '
-            'seed %s), %d%% interval %+.1f to %+.1f points (bootstrap over the %d test videos '
-            'and the seeds).' % (
-                words, 100 * difference['mean'], ours_name, base_name,
-                len(difference['per_seed']), ', '.join('%+.1f' % (100 * d)
-                                                        for d in difference['per_seed']),
-                round(100 * COVERAGE), 100 * low, 100 * high, difference['videos'])]
+    per_seed = difference['per_seed']
+    seeds = ('mean over %d seeds; per seed %s' % (
+        len(per_seed), ', '.join('%+.1f' % (100 * d) for d in per_seed)) if len(per_seed) > 1
+        else 'one seed')
+    return ['**Verdict**: %s: test top-1 %+.1f points (%s - %s, %s), %d%% interval %+.1f to '
+            '%+.1f points (bootstrap over the %d test videos%s).' % (
+                words, 100 * difference['mean'], ours_name, base_name, seeds,
+                round(100 * COVERAGE), 100 * low, 100 * high, difference['videos'],
+                ' and the seeds' if len(per_seed) > 1 else '')]
 
 
 def coarse_caution(coarse):
