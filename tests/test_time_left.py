@@ -8,11 +8,13 @@ import pytest
 from gluon_dfb.ablation import runs
 
 
-@pytest.mark.parametrize('processes', [1, 2, 3])
-def test_time_left_is_the_time_the_remaining_turns_take(processes, monkeypatch, caplog):
-    """Runs of a minute, ``processes`` at a time (the last turn not full), results taken
-    in order: after each, the time said left is the time the turns left take."""
-    minute, count = 60.0, 7
+@pytest.mark.parametrize('processes, count, first', [
+    (1, 7, '6 min'), (2, 7, '3 min'), (3, 7, '2 min'), (2, 2, '0 s'), (3, 4, '60 s')])
+def test_time_left_is_the_time_the_remaining_turns_take(processes, count, first, monkeypatch,
+                                                       caplog):
+    """Runs of a minute, ``processes`` at a time (the last turn maybe not full), results
+    taken in order: after each, the time said left is the time the turns left take."""
+    minute = 60.0
     jobs = [(None, 'gb', 0.01, seed) for seed in range(count)]
     clock = {'now': 0.0}
     monkeypatch.setattr(runs.time, 'time', lambda: clock['now'])
@@ -24,9 +26,8 @@ def test_time_left_is_the_time_the_remaining_turns_take(processes, monkeypatch, 
         progress.done(job, {})
         truth = (math.ceil(count / processes) - turn) * minute
         assert progress.seconds_left() == pytest.approx(truth)
-    assert caplog.messages[processes - 1] == (
-        'fine-tuning: %d of %d runs done (gb lr 0.01 seed %d); about %d min left'
-        % (processes, count, processes - 1, math.ceil(count / processes) - 1))
+    assert caplog.messages[0] == ('fine-tuning: 1 of %d runs done (gb lr 0.01 seed 0); '
+                                  'about %s left' % (count, first))
 
 
 def test_kept_runs_take_no_time(monkeypatch, caplog):

@@ -238,11 +238,13 @@ class _Progress(object):
         return result
 
     def seconds_left(self):
-        """The turns left (``processes`` runs each) times the time a turn has taken."""
+        """The turns left (``processes`` runs each) times the time a turn has taken; the
+        runs of this turn still going started with it, and end about now."""
         if not self.trained:
             return 0.0
         turn = (time.time() - self.start) / math.ceil(self.trained / self.processes)
-        return math.ceil((self.total - self.finished) / self.processes) * turn
+        going = -self.trained % self.processes
+        return math.ceil(max(0, self.total - self.finished - going) / self.processes) * turn
 
 
 def _minutes(seconds):
