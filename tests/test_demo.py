@@ -62,7 +62,7 @@ def test_small_demo_trains_at_the_committed_rates(tmp_path, monkeypatch):
         assert '| %s | 0 | %g | %.1f |' % (variant, lr, 100 * result['test']['top1']) in report
         assert '| %s | 0 | %g | 50.0 | 50.0 |' % (variant, lr) in report  # the committed row
     assert report.count('GB+DF+LB - GB, test top-1') == 2
-    assert '## This run (seeds 0)' in report
+    assert '## This run (seed 0)' in report
     assert report.count('| mean +- std |') == 3  # the committed variants', not one seed's
     assert "The committed ablation's trunk was proxy_resnet18_v1b-0123abcd.params" in report
     saved = json.load(open(str(tmp_path / 'out' / 'results.json')))

@@ -40,8 +40,8 @@ def test_one_seed_is_said_not_shown_as_no_spread(rng):
         row = '| %s | 1 | 0.01 | %.1f |' % (variant, top1(rows, variant)[0])
         assert row in '\n'.join(table)
     gain = (top1(rows, 'GB+DF+LB') - top1(rows, 'GB'))[0]
-    assert 'seed 1: %+.1f; **mean %+.1f (one seed) points**' % (gain, gain) in \
-        gain_lines(rows)[0]
+    assert gain_lines(rows) == ['GB+DF+LB - GB, test top-1, each at its own validation-chosen '
+                                'rate: **%+.1f points** (one seed: no spread).' % gain]
     answer = answer_lines(rows, None)
     assert '- GB: test top-1 %.1f (one seed) (rates chosen on val: seed 1: 0.01)' % (
         top1(rows, 'GB')[0]) in answer

@@ -87,7 +87,7 @@ def write_demo_report(out, rows, committed, seconds, trunk):
              '`results/finegrained_ablation/report.md`.', '', trunk_line(trunk) + ' The '
              'committed ablation\'s trunk was %s (sha1 %s).' % (
                  committed['trunk']['file'], committed['trunk']['sha1'][:8]), '',
-             '## This run (seeds %s)' % ' '.join(str(s) for s, _, _ in next(iter(
+             '## This run (seed %s)' % ', '.join(str(s) for s, _, _ in next(iter(
                  rows.values()))), '']
     lines += chosen_table(rows)
     lines += [''] + gain_lines(rows, rates='the rate the full ablation chose for it')

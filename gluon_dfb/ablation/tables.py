@@ -58,6 +58,9 @@ def gain_lines(rows, ours='GB+DF+LB', base='GB', rates='its own validation-chose
     variant's rate was set."""
     gains = [100 * (a['test']['top1'] - b['test']['top1'])
              for (_, _, a), (_, _, b) in zip(rows[ours], rows[base])]
+    if len(gains) == 1:
+        return ['%s - %s, test top-1, each at %s: **%+.1f points** (one seed: no spread).'
+                % (ours, base, rates, gains[0])]
     return ['%s - %s, test top-1, each at %s: %s; '
             '**mean %s points**; above %s in %d of %d seeds.' % (
                 ours, base, rates, ', '.join('seed %d: %+.1f' % (seed, g) for (seed, _, _), g
