@@ -153,7 +153,9 @@ def test_tiny_ablation_reports_what_its_runs_measured(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_probe_run_is_a_function_of_its_job(tmp_path, monkeypatch):
     """The same probe job gives the same run whatever the process drew before it (a
-    worker runs several jobs, in an order that varies from run to run)."""
+    worker runs several jobs, in an order that varies from run to run). Equal to 1e-5:
+    with more than one OpenMP thread, oneDNN's sums may round differently from run to run;
+    a run drawn from other random numbers differs by far more."""
     monkeypatch.setenv('GLUON_DFB_MODEL_ROOT', str(tmp_path / 'store'))
     setup = prepare(str(tmp_path / 'out'), tiny_config())
     cache_features(setup)
@@ -163,8 +165,9 @@ def test_probe_run_is_a_function_of_its_job(tmp_path, monkeypatch):
     mx.random.uniform(shape=(1000,))
     np.random.uniform(size=1000)
     second = probe_run(job)
-    assert second['train_loss'] == first['train_loss']
-    assert second['val'] == first['val'] and second['test'] == first['test']
+    assert second['train_loss'] == pytest.approx(first['train_loss'], rel=1e-5)
+    for split in ('val', 'test'):
+        assert second[split] == pytest.approx(first[split], rel=1e-5)
 
 
 @pytest.mark.slow
