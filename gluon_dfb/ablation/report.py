@@ -16,8 +16,8 @@ from ..engine.config import config_argv
 from ..engine.pretrain import describe_accuracy
 from ..zoo import get_model, model_entry
 from .protocol import chosen_rows
-from .selection import plus_minus
 from .runs import training_config
+from .selection import plus_minus
 from .tables import chosen_table, gain_lines, grid_table, summary
 from .verdict import coarse_caution, verdict_lines
 
