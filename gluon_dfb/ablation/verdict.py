@@ -84,14 +84,13 @@ def verdict_lines(ours_name, base_name, difference):
                  ours_name, base_name)}[difference['verdict']]
     low, high = difference['interval']
     per_seed = difference['per_seed']
-    seeds = ('mean over %d seeds; per seed %s' % (
-        len(per_seed), ', '.join('%+.1f' % (100 * d) for d in per_seed)) if len(per_seed) > 1
-        else 'one seed')
+    seeds, over = ('mean over %d seeds; per seed %s' % (
+        len(per_seed), ', '.join('%+.1f' % (100 * d) for d in per_seed)), ' and the seeds') \
+        if len(per_seed) > 1 else ('one seed', '')
     return ['**Verdict**: %s: test top-1 %+.1f points (%s - %s, %s), %d%% interval %+.1f to '
             '%+.1f points (bootstrap over the %d test videos%s).' % (
                 words, 100 * difference['mean'], ours_name, base_name, seeds,
-                round(100 * COVERAGE), 100 * low, 100 * high, difference['videos'],
-                ' and the seeds' if len(per_seed) > 1 else '')]
+                round(100 * COVERAGE), 100 * low, 100 * high, difference['videos'], over)]
 
 
 def coarse_caution(coarse):
