@@ -10,7 +10,7 @@ import mxnet as mx
 from .errors import BadInputError, MissingFileError
 
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float',
-           'dropout_rate', 'input_size', 'crf', 'gpu_ids', 'epochs_list', 'frame_pattern',
+           'probability', 'dropout_rate', 'input_size', 'crf', 'gpu_ids', 'epochs_list', 'frame_pattern',
            'input_shape',
            'output_file', 'output_folder', 'check_positive_int', 'check_dropout',
            'read_class_names', 'MIN_INPUT_SIZE']
@@ -56,6 +56,14 @@ def non_negative_float(text):
     value = _number(text, float)
     if not 0 <= value < float('inf'):
         raise argparse.ArgumentTypeError('%s is not a number of at least 0' % text)
+    return value
+
+
+def probability(text):
+    """A probability, in [0, 1]."""
+    value = _number(text, float)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError('%s is not a probability in [0, 1]' % text)
     return value
 
 

@@ -1,7 +1,8 @@
-"""Proxy pretraining of the trunk: images whose factors are drawn independently, a file
-that is a GluonCV resnet18_v1b the zoo loads as a pretrained base, per-factor accuracy on
-held-out images no training step drew, and the weight store making it once, checking it
-after, and giving it to ``pretrained_base='proxy'``."""
+"""Proxy pretraining of the trunk: images whose factors are drawn independently, faint
+objects and the main object's silhouette, a file that is a GluonCV resnet18_v1b the zoo
+loads as a pretrained base, per-factor accuracy on held-out images no training step drew,
+and the weight store making it once, checking it after, and giving it to
+``pretrained_base='proxy'``."""
 import json
 import logging
 
@@ -14,7 +15,7 @@ import gluon_dfb.engine.pretrain as pretrain
 from gluon_dfb import get_model
 from gluon_dfb.data.proxy_images import (COLOURS, FACTORS, draw_factors, factor_sizes,
                                          render_proxy_images)
-from gluon_dfb.zoo.proxy import proxy_trunk_path
+from gluon_dfb.zoo.proxy import PROXY_RECIPE, proxy_trunk_path
 from gluon_dfb.zoo.weights import WeightStoreError, sha1_of
 
 TINY = dict(steps=3, batch_size=8, input_size=32, heldout=64, warmup_steps=1)
@@ -45,12 +46,77 @@ def test_proxy_images_are_deterministic_and_show_their_object():
         assert near.sum() >= 0.02 * 48 * 48  # the main object: a radius of 8 px or more
 
 
+def _flat_images(faint):
+    """Images, silhouettes and factors of flat main objects, no clutter (seeded alike)."""
+    factors = draw_factors(np.random.RandomState(2), 64)
+    factors[:, FACTORS.index('texture')] = 0
+    drawn = [render_proxy_images(factors[i:i + 1], np.random.RandomState(i), size=48,
+                                 clutter=0, faint=faint, silhouettes=True)
+             for i in range(len(factors))]  # a seed each: faint draws more numbers
+    images, masks = (np.concatenate(a) for a in zip(*drawn))
+    return images.astype(float), masks, factors
+
+
+def test_silhouettes_are_the_main_objects_masks_and_not_faint_draws_as_before():
+    images, masks, factors = _flat_images(0.0)
+    assert np.array_equal(images[5:6], render_proxy_images(
+        factors[5:6], np.random.RandomState(5), size=48, clutter=0))
+    for image, mask, colour in zip(images, masks, factors[:, FACTORS.index('colour')]):
+        assert mask.sum() >= 0.02 * 48 * 48
+        inside = image[mask]
+        assert np.ptp(inside, axis=0).max() == 0  # one flat tone, the object's colour
+        assert np.abs(inside[0] - COLOURS[colour]).max() <= 20
+
+
+def test_faint_objects_keep_their_place_and_lose_most_of_their_contrast():
+    plain, masks, _ = _flat_images(0.0)
+    faint, faint_masks, _ = _flat_images(1.0)
+    assert np.array_equal(masks, faint_masks)
+    ratios = []
+    for a, b, mask in zip(plain, faint, masks):
+        assert np.array_equal(a[~mask], b[~mask])  # the background is untouched
+        around = a[~mask].mean(axis=0)
+        ratios.append(np.linalg.norm(b[mask].mean(0) - around)
+                      / np.linalg.norm(a[mask].mean(0) - around))
+    # tones moved to 15-60% of their contrast to what lies beneath (a textured
+    # background: its mean beneath the object is near, not at, its mean around it)
+    assert np.median(ratios) < 0.6 and np.mean(np.array(ratios) < 0.75) >= 0.9
+
+
+def test_silhouette_shares_are_the_mask_per_cell_of_stage_2():
+    mask = np.zeros((1, 41, 41), bool)  # 6 x 6 cells of 8 pixels, the last one padded
+    mask[0, 8:16, 16:24] = True  # cell (1, 2) whole
+    mask[0, 24:28, 0:8] = True  # cell (3, 0) half
+    mask[0, 40, 40] = True  # one pixel of the padded cell (5, 5)
+    shares = pretrain.silhouette_shares(mask)
+    expected = np.zeros((1, 1, 6, 6), np.float32)
+    expected[0, 0, 1, 2], expected[0, 0, 3, 0], expected[0, 0, 5, 5] = 1, 0.5, 1 / 64
+    np.testing.assert_allclose(shares, expected)
+    net = resnetv1b.resnet18_v1b(pretrained=False)
+    net.initialize()
+    x = mx.nd.zeros((1, 3, 41, 41))
+    stage2 = net.layer2(net.layer1(net.maxpool(net.relu(net.bn1(net.conv1(x))))))
+    assert stage2.shape[2:] == shares.shape[2:]
+
+
+def test_pretraining_with_faint_objects_and_silhouettes_writes_a_gluoncv_trunk(tmp_path):
+    out = str(tmp_path / 'trunk.params')
+    info = pretrain.pretrain_trunk(out, **dict(TINY, faint=0.5, silhouette=0.2))
+    assert info['recipe']['faint'] == 0.5 and info['recipe']['silhouette'] == 0.2
+    net = resnetv1b.resnet18_v1b(pretrained=False, classes=OUTPUTS)
+    net.load_parameters(out)  # every parameter, and no silhouette head
+    # off, the options leave a recipe's key (the stored trunk's name) as it was
+    assert proxy_trunk_path('/r') == proxy_trunk_path('/r', faint=0.0, silhouette=0.0)
+    assert proxy_trunk_path('/r') != proxy_trunk_path('/r', silhouette=0.2)
+    assert PROXY_RECIPE['faint'] == PROXY_RECIPE['silhouette'] == 0.0
+
+
 def test_held_out_accuracy_is_per_factor_on_images_no_step_drew(tmp_path):
     out = str(tmp_path / 'trunk.params')
     info = pretrain.pretrain_trunk(out, **TINY)
     recipe = dict(pretrain.PRETRAIN_DEFAULTS, **TINY)
     images, factors = pretrain.heldout_images(recipe)
-    drawn = {im.tobytes() for step_images, _ in pretrain._batches(recipe, 0)
+    drawn = {im.tobytes() for step_images, _, _ in pretrain._batches(recipe, 0)
              for im in step_images}
     assert len(drawn) == TINY['steps'] * TINY['batch_size']
     assert not drawn & {im.tobytes() for im in images}
@@ -133,3 +199,11 @@ def test_pretrained_base_proxy_is_the_stored_trunk(tmp_path, monkeypatch):
         f.write(b'corrupt')
     with pytest.raises(WeightStoreError, match='fails its sha1 check'):
         get_model('tsn_resnet18_dfb_custom', nclass=3, pretrained_base='proxy')
+
+
+def test_a_faint_share_that_is_no_probability_is_refused_by_name(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        pretrain.main(['--faint', '1.5', '--out', str(tmp_path / 'trunk.params')])
+    assert stop.value.code == 2
+    assert "--faint: 1.5 is not a probability in [0, 1]" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

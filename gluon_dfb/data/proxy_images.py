@@ -101,8 +101,10 @@ def _fill(texture, u, v, radius, rng):
     raise ValueError('Unknown texture %r' % texture)
 
 
-def _draw(image, factors, cx, cy, radius, rng):
-    """Draw an object of ``factors`` (shape, orientation, texture, colour indices)."""
+def _draw(image, factors, cx, cy, radius, rng, faint=0.0):
+    """Draw an object of ``factors`` (shape, orientation, texture, colour indices) and
+    return its mask; with probability ``faint`` in low contrast: its tones moved to 15-60%
+    of their contrast to what lies beneath it."""
     shape, orientation, texture, colour = factors
     y, x = np.mgrid[:image.shape[0], :image.shape[1]].astype(np.float32)
     angle = orientation * np.pi / 2 + rng.uniform(-0.15, 0.15)
@@ -112,14 +114,18 @@ def _draw(image, factors, cx, cy, radius, rng):
     mask = shape_mask(SHAPES[shape], du, dv)
     tone = np.array(COLOURS[colour], np.float32) + rng.randint(-20, 21, 3)
     dark = tone * 0.4 + 10
+    if faint and rng.rand() < faint and mask.any():
+        beneath, kept = image[mask].mean(axis=0), rng.uniform(0.15, 0.6)
+        tone, dark = beneath + kept * (tone - beneath), beneath + kept * (dark - beneath)
     second = _fill(TEXTURES[texture], u, v, radius, rng)
     image[mask] = np.where(second[mask][:, None], dark, tone)
+    return mask
 
 
-def render_proxy_images(factors, rng, size=48, clutter=3):
+def render_proxy_images(factors, rng, size=48, clutter=3, faint=0.0, silhouettes=False):
     """Images ``(len(factors), size, size, 3)`` uint8, the main object of each row of
     ``factors`` (:func:`draw_factors`), among up to ``clutter`` smaller objects of random
-    factors.
+    factors; with ``silhouettes``, also the main objects' masks.
 
     Parameters
     ----------
@@ -130,14 +136,20 @@ def render_proxy_images(factors, rng, size=48, clutter=3):
         Image side in pixels; the main object's radius is a sixth to a third of it.
     clutter : int
         Up to this many smaller objects per image (drawn first, under the main one).
+    faint : float
+        Probability that an object is drawn in low contrast to what lies beneath it.
+    silhouettes : bool
+        Return ``(images, masks)``, masks ``(len(factors), size, size)`` bool.
     """
     images = np.empty((len(factors), size, size, 3), np.uint8)
+    masks = np.empty((len(factors), size, size), bool)
     for i, main in enumerate(np.asarray(factors)):
         image = _background(size, rng)
         for other in draw_factors(rng, rng.randint(clutter + 1)):
             _draw(image, other, *rng.uniform(0, size, 2), rng.uniform(size / 16, size / 10),
-                  rng)
+                  rng, faint)
         radius = rng.uniform(size / 5, size / 2.8)
-        _draw(image, main, *rng.uniform(radius * 0.8, size - radius * 0.8, 2), radius, rng)
+        masks[i] = _draw(image, main, *rng.uniform(radius * 0.8, size - radius * 0.8, 2),
+                         radius, rng, faint)
         images[i] = np.clip(image, 0, 255)
-    return images
+    return (images, masks) if silhouettes else images

@@ -19,7 +19,7 @@ from gluoncv.model_zoo import resnetv1b
 from tqdm import tqdm
 
 from ..arguments import (non_negative_float, non_negative_int, output_file, positive_float,
-                         positive_int)
+                         positive_int, probability)
 from ..data.proxy_images import FACTORS, draw_factors, factor_sizes, render_proxy_images
 from ..data.transforms import normalize
 from ..zoo.proxy import PROXY_RECIPE, proxy_trunk_path, verified_info
@@ -36,17 +36,20 @@ PRETRAIN_DEFAULTS = PROXY_RECIPE
 
 
 def _batches(recipe, start_step):
-    """Generated training batches ``(images, labels)``, one per step, made in a
-    background thread (step ``s`` draws from its own seed, so a batch does not depend
-    on where a run starts)."""
+    """Generated training batches ``(images, labels, silhouettes)``, one per step, made
+    in a background thread (step ``s`` draws from its own seed, so a batch does not
+    depend on where a run starts); ``silhouettes`` is None unless the recipe asks for
+    them (:func:`silhouette_shares`)."""
     out = queue.Queue(maxsize=4)
 
     def produce():
         for step in range(start_step, recipe['steps']):
             rng = np.random.RandomState([recipe['seed'], 1, step])
             labels = draw_factors(rng, recipe['batch_size'])
-            images = render_proxy_images(labels, rng, recipe['input_size'], recipe['clutter'])
-            out.put((_network_input(images), labels))
+            images, masks = render_proxy_images(labels, rng, recipe['input_size'],
+                                                recipe['clutter'], recipe['faint'], True)
+            shares = silhouette_shares(masks) if recipe['silhouette'] else None
+            out.put((_network_input(images), labels, shares))
     threading.Thread(target=produce, daemon=True).start()
     for _ in range(start_step, recipe['steps']):
         yield out.get()
@@ -57,13 +60,24 @@ def _network_input(images):
     return normalize(np.ascontiguousarray(images.transpose(0, 3, 1, 2)), channel_axis=1)
 
 
+def silhouette_shares(masks, cell=8):
+    """``(B, 1, h, w)`` float32: each ``cell`` x ``cell`` cell's share of a mask
+    ``(B, H, W)``, the cells of stage 2 of a ResNet v1b (``h = ceil(H / 8)``; the
+    image padded with zeros to whole cells)."""
+    count, height, width = masks.shape
+    h, w = -(-height // cell), -(-width // cell)
+    padded = np.zeros((count, h * cell, w * cell), np.float32)
+    padded[:, :height, :width] = masks
+    return padded.reshape(count, h, cell, w, cell).mean(axis=(2, 4))[:, None]
+
+
 def heldout_images(recipe):
     """The held-out proxy images, ``(images, factors)``: drawn from a seed of their own,
     which no training step's draw uses."""
     rng = np.random.RandomState([recipe['seed'], 2])
     labels = draw_factors(rng, recipe['heldout'])
     return _network_input(render_proxy_images(labels, rng, recipe['input_size'],
-                                              recipe['clutter'])), labels
+                                              recipe['clutter'], recipe['faint'])), labels
 
 
 def factor_scores(scores):
@@ -126,20 +140,35 @@ def pretrain_trunk(out, **recipe):
     net = getattr(resnetv1b, 'resnet%d_v1b' % recipe['depth'])(
         pretrained=False, classes=sum(factor_sizes().values()))
     net.initialize(mx.init.MSRAPrelu())
-    for param in net.collect_params('.*beta|.*bias').values():
-        param.wd_mult = 0
-    trainer = gluon.Trainer(net.collect_params(), 'sgd', {
+    params = net.collect_params()
+    head = None
+    if recipe['silhouette']:  # stage 2's output -> the main object's silhouette
+        head = gluon.nn.Conv2D(1, 1, in_channels=128 if recipe['depth'] < 50 else 512)
+        head.initialize(mx.init.Normal(0.01))
+        params.update(head.collect_params())
+    for name, param in params.items():
+        if name.endswith(('beta', 'bias')):
+            param.wd_mult = 0
+    trainer = gluon.Trainer(params, 'sgd', {
         'learning_rate': recipe['lr'], 'momentum': recipe['momentum'], 'wd': recipe['wd']})
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    silhouette_loss = gluon.loss.SigmoidBinaryCrossEntropyLoss()
     heldout = heldout_images(recipe)
     start, correct, seen = time.time(), 0, 0
     bar = tqdm(_batches(recipe, 0), total=recipe['steps'], desc='proxy pretraining')
-    for step, (images, labels) in enumerate(bar):
+    for step, (images, labels, shares) in enumerate(bar):
         trainer.set_learning_rate(_lr(recipe, step))
         x, y = mx.nd.array(images), mx.nd.array(labels)
         with autograd.record():
-            scores = net(x)
-            loss = _loss(scores, y, loss_fn)
+            if head is None:
+                scores = net(x)
+                loss = _loss(scores, y, loss_fn)
+            else:
+                stage2 = net.layer2(net.layer1(net.maxpool(net.relu(net.bn1(net.conv1(x))))))
+                scores = net.fc(net.flat(net.avgpool(net.layer4(net.layer3(stage2)))))
+                cells = shares.shape[2] * shares.shape[3]  # summed over the cells
+                loss = _loss(scores, y, loss_fn) + recipe['silhouette'] * silhouette_loss(
+                    head(stage2), mx.nd.array(shares)) * cells
         loss.backward()
         trainer.step(len(labels))
         correct += factor_hits(scores.asnumpy(), labels).sum(axis=0)
@@ -202,7 +231,8 @@ def main(argv=None):
                              "where --pretrained-base proxy finds the trunk of this recipe")
     for name, value in PRETRAIN_DEFAULTS.items():  # counts from 1, rates above 0
         kind = {'seed': non_negative_int, 'clutter': non_negative_int,
-                'warmup_steps': non_negative_int, 'wd': non_negative_float}.get(
+                'warmup_steps': non_negative_int, 'wd': non_negative_float,
+                'faint': probability, 'silhouette': non_negative_float}.get(
             name, positive_int if isinstance(value, int) else positive_float)
         parser.add_argument('--' + name.replace('_', '-'), type=kind, default=value)
     args = vars(parser.parse_args(argv))

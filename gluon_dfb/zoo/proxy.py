@@ -11,9 +11,14 @@ __all__ = ['PROXY_RECIPE', 'proxy_trunk_path', 'verified_info', 'proxy_trunk_fil
 
 #: The recipe of the stand-in trunk (:mod:`gluon_dfb.engine.pretrain`): ResNet depth,
 #: image side, steps of SGD, batch, peak rate, weight decay, momentum, warm-up steps,
-#: clutter objects per image, seed and held-out images.
+#: clutter objects per image, seed, held-out images, the share of objects drawn faint
+#: and the weight of the main object's silhouette as a second loss.
 PROXY_RECIPE = dict(depth=18, input_size=40, steps=2700, batch_size=48, lr=0.1, wd=5e-4,
-                    momentum=0.9, warmup_steps=50, clutter=2, seed=0, heldout=1024)
+                    momentum=0.9, warmup_steps=50, clutter=2, seed=0, heldout=1024,
+                    faint=0.0, silhouette=0.0)
+#: Options that, while 0, are left out of a recipe's key: trunks made before they
+#: existed keep their names.
+_KEYED_WHEN_ON = ('faint', 'silhouette')
 
 
 def proxy_trunk_path(root=None, **recipe):
@@ -21,7 +26,8 @@ def proxy_trunk_path(root=None, **recipe):
     ``~/.mxnet/models``) keeps the trunk of ``recipe`` (overrides of
     :data:`PROXY_RECIPE`): ``proxy_resnet{depth}_v1b-{recipe key}.params``, its json
     beside it."""
-    recipe = dict(PROXY_RECIPE, **recipe)
+    recipe = {name: value for name, value in dict(PROXY_RECIPE, **recipe).items()
+              if value or name not in _KEYED_WHEN_ON}
     key = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:8]
     return os.path.join(store_root(root), 'proxy_resnet%d_v1b-%s.params' % (recipe['depth'],
                                                                           key))
