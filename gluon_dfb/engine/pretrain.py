@@ -26,8 +26,9 @@ from ..zoo.proxy import PROXY_RECIPE, proxy_trunk_path, verified_info
 from ..zoo.weights import WeightStoreError, sha1_of
 from .checkpoint import save_params
 
-__all__ = ['PRETRAIN_DEFAULTS', 'heldout_images', 'factor_scores', 'factor_hits',
-           'proxy_accuracy', 'pretrain_trunk', 'describe_accuracy', 'stored_trunk', 'main']
+__all__ = ['PRETRAIN_DEFAULTS', 'silhouette_shares', 'heldout_images', 'factor_scores',
+           'factor_hits', 'proxy_accuracy', 'pretrain_trunk', 'describe_accuracy',
+           'stored_trunk', 'main']
 
 logger = logging.getLogger(__name__)
 
