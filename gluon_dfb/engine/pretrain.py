@@ -142,11 +142,12 @@ def pretrain_trunk(out, **recipe):
         pretrained=False, classes=sum(factor_sizes().values()))
     net.initialize(mx.init.MSRAPrelu())
     params = net.collect_params()
-    head = None
+    head, stage2 = None, []
     if recipe['silhouette']:  # stage 2's output -> the main object's silhouette
         head = gluon.nn.Conv2D(1, 1, in_channels=128 if recipe['depth'] < 50 else 512)
         head.initialize(mx.init.Normal(0.01))
         params.update(head.collect_params())
+        net.layer2.register_forward_hook(lambda block, inputs, output: stage2.append(output))
     for name, param in params.items():
         if name.endswith(('beta', 'bias')):
             param.wd_mult = 0
@@ -160,16 +161,14 @@ def pretrain_trunk(out, **recipe):
     for step, (images, labels, shares) in enumerate(bar):
         trainer.set_learning_rate(_lr(recipe, step))
         x, y = mx.nd.array(images), mx.nd.array(labels)
+        del stage2[:]
         with autograd.record():
-            if head is None:
-                scores = net(x)
-                loss = _loss(scores, y, loss_fn)
-            else:
-                stage2 = net.layer2(net.layer1(net.maxpool(net.relu(net.bn1(net.conv1(x))))))
-                scores = net.fc(net.flat(net.avgpool(net.layer4(net.layer3(stage2)))))
+            scores = net(x)
+            loss = _loss(scores, y, loss_fn)
+            if head is not None:
                 cells = shares.shape[2] * shares.shape[3]  # summed over the cells
-                loss = _loss(scores, y, loss_fn) + recipe['silhouette'] * silhouette_loss(
-                    head(stage2), mx.nd.array(shares)) * cells
+                loss = loss + recipe['silhouette'] * silhouette_loss(
+                    head(stage2[0]), mx.nd.array(shares)) * cells
         loss.backward()
         trainer.step(len(labels))
         correct += factor_hits(scores.asnumpy(), labels).sum(axis=0)
