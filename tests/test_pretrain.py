@@ -5,6 +5,7 @@ and the weight store making it once, checking it after, and giving it to
 ``pretrained_base='proxy'``."""
 import json
 import logging
+import os
 
 import mxnet as mx
 import numpy as np
@@ -105,10 +106,12 @@ def test_pretraining_with_faint_objects_and_silhouettes_writes_a_gluoncv_trunk(t
     assert info['recipe']['faint'] == 0.5 and info['recipe']['silhouette'] == 0.2
     net = resnetv1b.resnet18_v1b(pretrained=False, classes=OUTPUTS)
     net.load_parameters(out)  # every parameter, and no silhouette head
-    # off, the options leave a recipe's key (the stored trunk's name) as it was
-    assert proxy_trunk_path('/r') == proxy_trunk_path('/r', faint=0.0, silhouette=0.0)
-    assert proxy_trunk_path('/r') != proxy_trunk_path('/r', silhouette=0.2)
-    assert PROXY_RECIPE['faint'] == PROXY_RECIPE['silhouette'] == 0.0
+    # off, the options leave a recipe's key as it was: the trunk made before they existed
+    # keeps its name in users' weight stores
+    assert PROXY_RECIPE['faint'] == 0.5 and PROXY_RECIPE['silhouette'] == 0.2
+    before = proxy_trunk_path('/r', faint=0.0, silhouette=0.0)
+    assert os.path.basename(before) == 'proxy_resnet18_v1b-94aa2171.params'
+    assert proxy_trunk_path('/r') != before != proxy_trunk_path('/r', silhouette=0.0)
 
 
 def test_held_out_accuracy_is_per_factor_on_images_no_step_drew(tmp_path):

@@ -3,10 +3,11 @@ is one, and one seed is said as such rather than printed as a spread of 0."""
 import numpy as np
 import pytest
 
-from gluon_dfb.ablation.report import answer_lines
+from gluon_dfb.ablation.report import answer_lines, trunk_line
 from gluon_dfb.ablation.runs import figures
 from gluon_dfb.ablation.tables import chosen_table, gain_lines
 from gluon_dfb.ablation.verdict import paired_difference, verdict_lines
+from gluon_dfb.zoo.proxy import PROXY_RECIPE
 
 
 def runs(seeds, rng):
@@ -59,3 +60,16 @@ def test_verdict_says_how_many_seeds(seeds, rng):
         assert '(GB+DF+LB - GB, mean over 3 seeds; per seed %s)' % ', '.join(
             '%+.1f' % g for g in gains) in line
         assert 'bootstrap over the 100 test videos and the seeds' in line
+
+
+def test_trunk_line_names_faint_objects_and_the_silhouette_loss_only_where_used():
+    heldout = {'shape': 0.5, 'orientation': 0.5, 'texture': 0.5, 'colour': 0.5, 'all': 0.5}
+    trunk = dict(file='/store/trunk.params', sha1='0123abcd' * 5, factors={'shape': 8},
+                 heldout=heldout,
+                 recipe=dict(PROXY_RECIPE, faint=0.25, silhouette=0.5))
+    line = trunk_line(trunk)
+    assert "25% of the objects drawn faint" in line
+    assert "silhouette a second loss, weighted 0.5" in line
+    assert '`trunk.params` (sha1 0123abcd)' in line
+    plain = trunk_line(dict(trunk, recipe=dict(PROXY_RECIPE, faint=0.0, silhouette=0.0)))
+    assert 'faint' not in plain and 'silhouette' not in plain

@@ -15,9 +15,9 @@ __all__ = ['PROXY_RECIPE', 'proxy_trunk_path', 'verified_info', 'proxy_trunk_fil
 #: and the weight of the main object's silhouette as a second loss.
 PROXY_RECIPE = dict(depth=18, input_size=40, steps=2700, batch_size=48, lr=0.1, wd=5e-4,
                     momentum=0.9, warmup_steps=50, clutter=2, seed=0, heldout=1024,
-                    faint=0.0, silhouette=0.0)
+                    faint=0.5, silhouette=0.2)
 #: Options that, while 0, are left out of a recipe's key: trunks made before they
-#: existed keep their names.
+#: existed (``faint=0, silhouette=0``) keep their names.
 _KEYED_WHEN_ON = ('faint', 'silhouette')
 
 
