@@ -281,3 +281,19 @@ def test_a_diverged_run_is_scored_as_chance_and_the_grid_goes_on(tmp_path, monke
     assert choose_rate({0.1: result, 0.03: learned}) == 0.03
     kept = json.load(open(os.path.join(result['run_dir'], 'result.json')))
     assert kept['diverged'] == result['diverged']
+
+
+def test_clip_grad_reaches_every_run_and_keys_only_runs_that_clip(class_folders, tmp_path):
+    """``--clip-grad`` is a recipe flag of every fine-tuning run; off, the recipe (so the
+    runs' keys, on which resuming depends) is as it was before the flag existed."""
+    argv = ['--data', class_folders, '--out', str(tmp_path / 'out')]
+    _, plain = command.parse_config(argv)
+    _, clipped = command.parse_config(argv + ['--clip-grad', '2'])
+    assert 'clip_grad' not in plain['recipe']
+    assert clipped['recipe'] == dict(plain['recipe'], clip_grad=2.0)
+    setup = {'model': 'tsn_resnet18_dfb_custom', 'nclass': 3, 'trunk': None,
+             'data': {'train': 'train.txt', 'root': str(tmp_path)}}
+    assert runs.training_config(dict(setup, recipe=clipped['recipe']), 'gb_df_lb', 0.03, 0,
+                                'OUT').clip_grad == 2.0
+    assert runs.training_config(dict(setup, recipe=plain['recipe']), 'gb', 0.03, 0,
+                                'OUT').clip_grad == 0.0

@@ -73,6 +73,41 @@ def test_a_training_step_descends_the_loss_of_its_batch(four_class_set):
     np.testing.assert_allclose(before - after, rate * squared_norm, rtol=0.5)
 
 
+def test_clip_grad_bounds_the_steps_length_to_the_rate_times_the_clip(four_class_set):
+    """With ``--clip-grad c`` a plain-SGD step moves the trained parameters by ``lr * c``
+    (global norm, per video) when the batch's gradient is longer than ``c``, and by
+    ``lr * |g|`` without clipping (the parameters' change measured in numpy)."""
+    root, train_list = four_class_set
+    data = VideoDataset(train_list, evaluation_protocol('1clip', 'tsn', num_segments=1, size=64),
+                        root=root, short_side=64, strict=True)
+    x = mx.nd.array(np.concatenate([data[i][0] for i in range(4)]))
+    y = mx.nd.array([data[i][1] for i in range(4)])
+    rate = 1e-3
+
+    def step(clip):
+        """The same network's first step: the length of its per-video gradient (after
+        clipping) and how far the parameters moved."""
+        mx.random.seed(0)
+        net = get_model('tsn_resnet18_dfb_custom', nclass=4, num_segments=1, dropout=0)
+        with autograd.record():  # initialised by a training-mode forward: read after an
+            net(x)               # inference-mode one, a weight now and then read otherwise
+        trained = [p for p in net.collect_params().values() if p.grad_req != 'null']
+        before = [p.data().asnumpy().astype(np.float64) for p in trained]
+        trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': rate})
+        assert train_step(net, x, y, trainer, DFBLoss(), clip_grad=clip)[3]
+        gradient = np.sqrt(sum(((p.grad().asnumpy().astype(np.float64) / len(y)) ** 2).sum()
+                               for p in trained))
+        moved = np.sqrt(sum(((p.data().asnumpy() - b) ** 2).sum()
+                            for p, b in zip(trained, before)))
+        return gradient, moved
+
+    gradient, moved = step(0)
+    np.testing.assert_allclose(moved, rate * gradient, rtol=1e-3)
+    clip = float(gradient / 10)  # a Python float, as the command line gives
+    clipped, moved = step(clip)
+    np.testing.assert_allclose([clipped, moved], [clip, rate * clip], rtol=1e-3)
+
+
 @pytest.mark.slow
 def test_killed_run_resumes_to_the_same_parameters(four_class_set, tmp_path):
     full, killed = tmp_path / 'full', tmp_path / 'killed'

@@ -64,8 +64,8 @@ def parser():
                             'ImageNet resnet*_v1b), a GluonCV name or a .params path; default: '
                             'proxy on the embedded set, none (a random trunk) on yours')
     add_options(model, TrainConfig, ('input_size', 'short_side', 'num_segments', 'new_length',
-                                     'new_step', 'batch_size', 'epochs', 'lr_steps', 'gpus',
-                                     'dtype'),
+                                     'new_step', 'batch_size', 'epochs', 'lr_steps',
+                                     'clip_grad', 'gpus', 'dtype'),
                 input_size=recipe['input_size'], short_side=None,
                 batch_size=recipe['batch_size'], epochs=recipe['epochs'], lr_steps=None)
     protocol = p.add_argument_group('protocol')
@@ -160,6 +160,8 @@ def parse_config(argv=None):
         new_length=args.new_length, new_step=args.new_step, epochs=args.epochs,
         lr_steps=args.lr_steps or [max(1, args.epochs * 3 // 4)], gpus=args.gpus,
         dtype=args.dtype)
+    if args.clip_grad:  # in the recipe (and the runs' keys) only when on
+        config['recipe']['clip_grad'] = args.clip_grad
     config['probe'].update(epochs=args.probe_epochs,
                            lr_steps=[max(1, args.probe_epochs * 3 // 4)])
     if args.pretrain_steps != PROXY_RECIPE['steps']:

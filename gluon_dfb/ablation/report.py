@@ -171,10 +171,12 @@ def write_report(out, setup, config, results, sweeps, variants):
             'group.' if setup['group_of'] is not None else '', sampling_words(example),
             ''.join(' ' + line + '.' for line in config.get('budget', []))), '',
         '## Fine-tuning', '',
-        '`%s`, %s, batch %d, %d epochs, SGD (momentum %g, wd %g), lr /10 at epoch %s, the '
+        '`%s`, %s, batch %d, %d epochs, SGD (momentum %g, wd %g%s), lr /10 at epoch %s, the '
         'last weights tested. One run (TRUNK: the trunk\'s file):' % (
             setup['model'], sampling_words(example), recipe['batch_size'], recipe['epochs'],
-            example.momentum, example.wd, ','.join(map(str, recipe['lr_steps']))), '',
+            example.momentum, example.wd,
+            ', global gradient norm clipped to %g per video' % example.clip_grad
+            if example.clip_grad else '', ','.join(map(str, recipe['lr_steps']))), '',
         '    ' + command, '']
     lines += chosen_table(rows) + ([''] + gain_lines(rows) if compared else []) + [
         '', 'Every rate (val top-1, mean over the seeds run at it; test beside it, not used '

@@ -73,7 +73,8 @@ def training_config(setup, head, lr, seed, out_dir):
         train_list=setup['data']['train'], data_root=setup['data']['root'],
         frame_pattern=setup['data'].get('frame_pattern'), pretrained_base=setup['trunk'],
         batch_size=recipe['batch_size'], epochs=recipe['epochs'], lr=lr,
-        lr_steps=list(recipe['lr_steps']), num_workers=0, save_frequency=recipe['epochs'],
+        lr_steps=list(recipe['lr_steps']), clip_grad=recipe.get('clip_grad', 0.0),
+        num_workers=0, save_frequency=recipe['epochs'],
         gpus=list(recipe.get('gpus', [])), dtype=recipe.get('dtype', 'float32'),
         seed=seed, out_dir=out_dir, **sampling(setup))
 
