@@ -11,8 +11,8 @@ from .errors import BadInputError, MissingFileError
 
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float',
            'probability', 'dropout_rate', 'input_size', 'crf', 'gpu_ids', 'epochs_list',
-           'frame_pattern', 'input_shape', 'output_file', 'output_folder', 'check_positive_int', 'check_dropout',
-           'read_class_names', 'MIN_INPUT_SIZE']
+           'frame_pattern', 'input_shape', 'output_file', 'output_folder',
+           'check_positive_int', 'check_dropout', 'read_class_names', 'MIN_INPUT_SIZE']
 
 #: The trunk's total stride: a smaller input leaves stage 5 no cell.
 MIN_INPUT_SIZE = 32

@@ -28,6 +28,15 @@ def options(four_class_set, out_dir, *extra):
             '--num-workers', '0', '--out-dir', str(out_dir)] + list(extra)
 
 
+def first_batch(four_class_set):
+    """The set's first 4 videos, one centre frame each, and their labels."""
+    root, train_list = four_class_set
+    data = VideoDataset(train_list, evaluation_protocol('1clip', 'tsn', num_segments=1, size=64),
+                        root=root, short_side=64, strict=True)
+    return (mx.nd.array(np.concatenate([data[i][0] for i in range(4)])),
+            mx.nd.array([data[i][1] for i in range(4)]))
+
+
 @pytest.mark.slow
 def test_short_run_writes_its_record(four_class_set, tmp_path):
     history = train(parse_training_args('tsn', options(four_class_set, tmp_path, '--epochs', '2')))
@@ -46,11 +55,7 @@ def test_a_training_step_descends_the_loss_of_its_batch(four_class_set):
     is about linear along the step, lowers the four-term loss of its batch by the step times
     the squared gradient norm (plain SGD, no dropout: the same function before and
     after)."""
-    root, train_list = four_class_set
-    data = VideoDataset(train_list, evaluation_protocol('1clip', 'tsn', num_segments=1, size=64),
-                        root=root, short_side=64, strict=True)
-    x = mx.nd.array(np.concatenate([data[i][0] for i in range(4)]))
-    y = mx.nd.array([data[i][1] for i in range(4)])
+    x, y = first_batch(four_class_set)
     mx.random.seed(0)
     net = get_model('tsn_resnet18_dfb_custom', nclass=4, num_segments=1, dropout=0)
     loss_fn = DFBLoss()
@@ -77,11 +82,7 @@ def test_clip_grad_bounds_the_steps_length_to_the_rate_times_the_clip(four_class
     """With ``--clip-grad c`` a plain-SGD step moves the trained parameters by ``lr * c``
     (global norm, per video) when the batch's gradient is longer than ``c``, and by
     ``lr * |g|`` without clipping (the parameters' change measured in numpy)."""
-    root, train_list = four_class_set
-    data = VideoDataset(train_list, evaluation_protocol('1clip', 'tsn', num_segments=1, size=64),
-                        root=root, short_side=64, strict=True)
-    x = mx.nd.array(np.concatenate([data[i][0] for i in range(4)]))
-    y = mx.nd.array([data[i][1] for i in range(4)])
+    x, y = first_batch(four_class_set)
     rate = 1e-3
 
     def step(clip):

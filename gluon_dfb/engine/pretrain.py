@@ -142,12 +142,13 @@ def pretrain_trunk(out, **recipe):
         pretrained=False, classes=sum(factor_sizes().values()))
     net.initialize(mx.init.MSRAPrelu())
     params = net.collect_params()
-    head, stage2 = None, []
+    head, hook, stage2 = None, None, []
     if recipe['silhouette']:  # stage 2's output -> the main object's silhouette
         head = gluon.nn.Conv2D(1, 1, in_channels=128 if recipe['depth'] < 50 else 512)
         head.initialize(mx.init.Normal(0.01))
         params.update(head.collect_params())
-        net.layer2.register_forward_hook(lambda block, inputs, output: stage2.append(output))
+        hook = net.layer2.register_forward_hook(
+            lambda block, inputs, output: stage2.append(output))
     for name, param in params.items():
         if name.endswith(('beta', 'bias')):
             param.wd_mult = 0
@@ -179,6 +180,8 @@ def pretrain_trunk(out, **recipe):
             logger.info('proxy step %d: loss %.3f, training accuracy %s (last 50 steps)',
                         step + 1, loss.mean().asscalar(), shown)
             correct = seen = 0
+    if hook is not None:  # the held-out test needs no silhouettes
+        hook.detach()
     accuracy = proxy_accuracy(net, *heldout)
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     save_params(out, net)
