@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 DOCS_OUT ?= docs/_build
 HOROVOD := $(VENV)/.horovod
 HOROVOD_BUILD := HOROVOD_WITH_MXNET=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
@@ -10,9 +11,14 @@ HOROVOD_BUILD := HOROVOD_WITH_MXNET=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 
 
 .PHONY: install horovod demo ablation test test-fast docs clean
 
-$(STAMP): setup.py
+# What `make demo` and `make ablation` need; then the tests' and the docs' tools.
+$(RUN_STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip wheel setuptools
+	$(PY) -m pip install --quiet -e '.[cpu]'
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
 	$(PY) -m pip install --quiet -e '.[cpu,test,docs]'
 	touch $(STAMP)
 
@@ -34,10 +40,10 @@ horovod: $(HOROVOD)
 # this process, gets them all; the fine-tuning runs set one thread each.
 CPUS := $(shell nproc)
 
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(CPUS)} $(PY) -m gluon_dfb.demo --out demo_out
 
-ablation: $(STAMP)
+ablation: $(RUN_STAMP)
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-$(CPUS)} $(PY) -m gluon_dfb.ablation --out ablation_out
 
 test: $(STAMP) $(HOROVOD)

@@ -106,12 +106,55 @@ def test_pretraining_with_faint_objects_and_silhouettes_writes_a_gluoncv_trunk(t
     assert info['recipe']['faint'] == 0.5 and info['recipe']['silhouette'] == 0.2
     net = resnetv1b.resnet18_v1b(pretrained=False, classes=OUTPUTS)
     net.load_parameters(out)  # every parameter, and no silhouette head
-    # off, the options leave a recipe's key as it was: the trunk made before they existed
-    # keeps its name in users' weight stores
-    assert PROXY_RECIPE['faint'] == 0.5 and PROXY_RECIPE['silhouette'] == 0.2
-    before = proxy_trunk_path('/r', faint=0.0, silhouette=0.0)
+    # at the values trunks had before the options existed, they leave a recipe's key as it
+    # was: the trunks of earlier default recipes keep their names in users' weight stores
+    sgd = dict(steps=2700, lr=0.1, optimizer='sgd')
+    before = proxy_trunk_path('/r', faint=0.0, silhouette=0.0, **sgd)
     assert os.path.basename(before) == 'proxy_resnet18_v1b-94aa2171.params'
-    assert proxy_trunk_path('/r') != before != proxy_trunk_path('/r', silhouette=0.0)
+    faint = proxy_trunk_path('/r', faint=0.5, silhouette=0.2, **sgd)
+    assert os.path.basename(faint) == 'proxy_resnet18_v1b-c094ae7a.params'
+    assert len({proxy_trunk_path('/r'), before, faint,
+                proxy_trunk_path('/r', optimizer='sgd')}) == 4
+
+
+class _RecordingTrainer(mx.gluon.Trainer):
+    """A Trainer that keeps, for its first step, each trained parameter's weight decay
+    multiplier, value and gradient before the step and value after it."""
+    made = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.first = None
+        _RecordingTrainer.made.append(self)
+
+    def step(self, batch_size, **kwargs):
+        trained = [p for p in self._params if p.grad_req != 'null']
+        before = [(p.wd_mult, p.data().asnumpy(), p.grad().asnumpy() / batch_size)
+                  for p in trained]
+        super().step(batch_size, **kwargs)
+        if self.first is None:
+            self.first = [b + (p.data().asnumpy(),) for b, p in zip(before, trained)]
+
+
+@pytest.mark.parametrize('optimizer', ['adam', 'sgd'])
+def test_the_first_step_is_the_update_of_the_optimizer_the_recipe_names(
+        tmp_path, monkeypatch, optimizer):
+    monkeypatch.setattr(pretrain.gluon, 'Trainer', _RecordingTrainer)
+    _RecordingTrainer.made.clear()
+    lr, wd, beta1 = 0.003, 5e-4, 0.8
+    pretrain.pretrain_trunk(str(tmp_path / 'trunk.params'), **dict(
+        TINY, steps=1, warmup_steps=1, lr=lr, wd=wd, momentum=beta1, optimizer=optimizer,
+        silhouette=0.2))
+    trainer, = _RecordingTrainer.made
+    first_moment = {'adam': 'beta1', 'sgd': 'momentum'}[optimizer]
+    assert getattr(trainer._optimizer, first_moment) == beta1  # --momentum
+    for wd_mult, weight, grad, after in trainer.first:  # numpy: the first step's update
+        g = grad + wd * wd_mult * weight
+        if optimizer == 'adam':  # bias-corrected: the moments' first values are g, g ** 2
+            move = -lr * np.sqrt(0.001) * g / (np.sqrt(0.001) * np.abs(g) + 1e-8)
+        else:  # momentum starts at 0
+            move = -lr * g
+        np.testing.assert_allclose(after - weight, move, rtol=1e-3, atol=lr * 1e-4)
 
 
 def test_held_out_accuracy_is_per_factor_on_images_no_step_drew(tmp_path):

@@ -125,12 +125,13 @@ def trunk_line(trunk):
     if recipe.get('silhouette'):
         extras += ('; the main object\'s silhouette a second loss, weighted %g'
                    % recipe['silhouette'])
-    return ('**Trunk**: ResNet-%d v1b pretrained on generated images (%dx%d, %d steps of %d; '
+    optimizer = {'sgd': 'SGD', 'adam': 'Adam'}[recipe.get('optimizer', 'sgd')]
+    return ('**Trunk**: ResNet-%d v1b pretrained on generated images (%dx%d, %d %s steps of %d; '
             'each image\'s main object among clutter, its %s told apart%s): held-out accuracy '
             '%s; `%s` (sha1 %s). Every variant starts from it; the local stage 5 and the '
             'filter bank start random (paper sec. 4).' % (
                 recipe['depth'], recipe['input_size'], recipe['input_size'], recipe['steps'],
-                recipe['batch_size'], ', '.join(trunk['factors']), extras,
+                optimizer, recipe['batch_size'], ', '.join(trunk['factors']), extras,
                 describe_accuracy(trunk['heldout']), os.path.basename(trunk['file']),
                 trunk['sha1'][:8]))
 

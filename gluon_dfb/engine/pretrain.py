@@ -22,7 +22,7 @@ from ..arguments import (non_negative_float, non_negative_int, output_file, posi
                          positive_int, probability)
 from ..data.proxy_images import FACTORS, draw_factors, factor_sizes, render_proxy_images
 from ..data.transforms import normalize
-from ..zoo.proxy import PROXY_RECIPE, proxy_trunk_path, verified_info
+from ..zoo.proxy import OPTIMIZERS, PROXY_RECIPE, proxy_trunk_path, verified_info
 from ..zoo.weights import WeightStoreError, sha1_of
 from .checkpoint import save_params
 
@@ -137,6 +137,8 @@ def pretrain_trunk(out, **recipe):
     if unknown:
         raise ValueError('Unknown pretraining options %s' % sorted(unknown))
     recipe = dict(PRETRAIN_DEFAULTS, **recipe)
+    if recipe['optimizer'] not in OPTIMIZERS:
+        raise ValueError('Unknown optimizer %r: one of %s' % (recipe['optimizer'], OPTIMIZERS))
     mx.random.seed(recipe['seed'])
     net = getattr(resnetv1b, 'resnet%d_v1b' % recipe['depth'])(
         pretrained=False, classes=sum(factor_sizes().values()))
@@ -152,8 +154,9 @@ def pretrain_trunk(out, **recipe):
     for name, param in params.items():
         if name.endswith(('beta', 'bias')):
             param.wd_mult = 0
-    trainer = gluon.Trainer(params, 'sgd', {
-        'learning_rate': recipe['lr'], 'momentum': recipe['momentum'], 'wd': recipe['wd']})
+    first_moment = {'sgd': 'momentum', 'adam': 'beta1'}[recipe['optimizer']]
+    trainer = gluon.Trainer(params, recipe['optimizer'], {
+        'learning_rate': recipe['lr'], first_moment: recipe['momentum'], 'wd': recipe['wd']})
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     silhouette_loss = gluon.loss.SigmoidBinaryCrossEntropyLoss()
     heldout = heldout_images(recipe)
@@ -233,6 +236,9 @@ def main(argv=None):
                         help="parameter file to write (.params); default: the weight store's, "
                              "where --pretrained-base proxy finds the trunk of this recipe")
     for name, value in PRETRAIN_DEFAULTS.items():  # counts from 1, rates above 0
+        if name == 'optimizer':
+            parser.add_argument('--optimizer', choices=OPTIMIZERS, default=value)
+            continue
         kind = {'seed': non_negative_int, 'clutter': non_negative_int,
                 'warmup_steps': non_negative_int, 'wd': non_negative_float,
                 'faint': probability, 'silhouette': non_negative_float}.get(

@@ -7,18 +7,20 @@ import os
 
 from .weights import WeightStoreError, sha1_of, store_root
 
-__all__ = ['PROXY_RECIPE', 'proxy_trunk_path', 'verified_info', 'proxy_trunk_file']
+__all__ = ['PROXY_RECIPE', 'OPTIMIZERS', 'proxy_trunk_path', 'verified_info', 'proxy_trunk_file']
 
 #: The recipe of the stand-in trunk (:mod:`gluon_dfb.engine.pretrain`): ResNet depth,
-#: image side, steps of SGD, batch, peak rate, weight decay, momentum, warm-up steps,
-#: clutter objects per image, seed, held-out images, the share of objects drawn faint
-#: and the weight of the main object's silhouette as a second loss.
-PROXY_RECIPE = dict(depth=18, input_size=40, steps=2700, batch_size=48, lr=0.1, wd=5e-4,
+#: image side, steps, batch, peak rate, weight decay, momentum (Adam's beta1), warm-up
+#: steps, clutter objects per image, seed, held-out images, the share of objects drawn
+#: faint, the weight of the main object's silhouette as a second loss, and the optimizer.
+PROXY_RECIPE = dict(depth=18, input_size=40, steps=1600, batch_size=48, lr=0.003, wd=5e-4,
                     momentum=0.9, warmup_steps=50, clutter=2, seed=0, heldout=1024,
-                    faint=0.5, silhouette=0.2)
-#: Options that, while 0, are left out of a recipe's key: trunks made before they
-#: existed (``faint=0, silhouette=0``) keep their names.
-_KEYED_WHEN_ON = ('faint', 'silhouette')
+                    faint=0.5, silhouette=1.0, optimizer='adam')
+#: The optimizers a recipe can name.
+OPTIMIZERS = ('sgd', 'adam')
+#: Options left out of a recipe's key while they have the value every trunk had before
+#: they existed: those trunks keep their names.
+_UNKEYED_VALUES = dict(faint=0, silhouette=0, optimizer='sgd')
 
 
 def proxy_trunk_path(root=None, **recipe):
@@ -27,7 +29,7 @@ def proxy_trunk_path(root=None, **recipe):
     :data:`PROXY_RECIPE`): ``proxy_resnet{depth}_v1b-{recipe key}.params``, its json
     beside it."""
     recipe = {name: value for name, value in dict(PROXY_RECIPE, **recipe).items()
-              if value or name not in _KEYED_WHEN_ON}
+              if name not in _UNKEYED_VALUES or value != _UNKEYED_VALUES[name]}
     key = hashlib.sha1(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:8]
     return os.path.join(store_root(root), 'proxy_resnet%d_v1b-%s.params' % (recipe['depth'],
                                                                           key))
