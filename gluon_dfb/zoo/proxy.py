@@ -13,9 +13,9 @@ __all__ = ['PROXY_RECIPE', 'OPTIMIZERS', 'proxy_trunk_path', 'verified_info', 'p
 #: image side, steps, batch, peak rate, weight decay, momentum (Adam's beta1), warm-up
 #: steps, clutter objects per image, seed, held-out images, the share of objects drawn
 #: faint, the weight of the main object's silhouette as a second loss, and the optimizer.
-PROXY_RECIPE = dict(depth=18, input_size=40, steps=1600, batch_size=48, lr=0.003, wd=5e-4,
+PROXY_RECIPE = dict(depth=18, input_size=40, steps=2700, batch_size=48, lr=0.1, wd=5e-4,
                     momentum=0.9, warmup_steps=50, clutter=2, seed=0, heldout=1024,
-                    faint=0.5, silhouette=1.0, optimizer='adam')
+                    faint=0.5, silhouette=0.2, optimizer='sgd')
 #: The optimizers a recipe can name.
 OPTIMIZERS = ('sgd', 'adam')
 #: Options left out of a recipe's key while they have the value every trunk had before
