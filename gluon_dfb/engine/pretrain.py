@@ -138,7 +138,8 @@ def pretrain_trunk(out, **recipe):
         raise ValueError('Unknown pretraining options %s' % sorted(unknown))
     recipe = dict(PRETRAIN_DEFAULTS, **recipe)
     if recipe['optimizer'] not in OPTIMIZERS:
-        raise ValueError('Unknown optimizer %r: one of %s' % (recipe['optimizer'], OPTIMIZERS))
+        raise ValueError('Unknown optimizer %r: one of %s' % (recipe['optimizer'],
+                                                              sorted(OPTIMIZERS)))
     mx.random.seed(recipe['seed'])
     net = getattr(resnetv1b, 'resnet%d_v1b' % recipe['depth'])(
         pretrained=False, classes=sum(factor_sizes().values()))
@@ -154,9 +155,9 @@ def pretrain_trunk(out, **recipe):
     for name, param in params.items():
         if name.endswith(('beta', 'bias')):
             param.wd_mult = 0
-    first_moment = {'sgd': 'momentum', 'adam': 'beta1'}[recipe['optimizer']]
     trainer = gluon.Trainer(params, recipe['optimizer'], {
-        'learning_rate': recipe['lr'], first_moment: recipe['momentum'], 'wd': recipe['wd']})
+        'learning_rate': recipe['lr'], OPTIMIZERS[recipe['optimizer']]: recipe['momentum'],
+        'wd': recipe['wd']})
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
     silhouette_loss = gluon.loss.SigmoidBinaryCrossEntropyLoss()
     heldout = heldout_images(recipe)
@@ -237,7 +238,7 @@ def main(argv=None):
                              "where --pretrained-base proxy finds the trunk of this recipe")
     for name, value in PRETRAIN_DEFAULTS.items():  # counts from 1, rates above 0
         if name == 'optimizer':
-            parser.add_argument('--optimizer', choices=OPTIMIZERS, default=value)
+            parser.add_argument('--optimizer', choices=sorted(OPTIMIZERS), default=value)
             continue
         kind = {'seed': non_negative_int, 'clutter': non_negative_int,
                 'warmup_steps': non_negative_int, 'wd': non_negative_float,

@@ -16,8 +16,8 @@ __all__ = ['PROXY_RECIPE', 'OPTIMIZERS', 'proxy_trunk_path', 'verified_info', 'p
 PROXY_RECIPE = dict(depth=18, input_size=40, steps=2700, batch_size=48, lr=0.1, wd=5e-4,
                     momentum=0.9, warmup_steps=50, clutter=2, seed=0, heldout=1024,
                     faint=0.5, silhouette=0.2, optimizer='sgd')
-#: The optimizers a recipe can name.
-OPTIMIZERS = ('sgd', 'adam')
+#: The optimizers a recipe can name, each with its option that ``momentum`` sets.
+OPTIMIZERS = {'sgd': 'momentum', 'adam': 'beta1'}
 #: Options left out of a recipe's key while they have the value every trunk had before
 #: they existed: those trunks keep their names.
 _UNKEYED_VALUES = dict(faint=0, silhouette=0, optimizer='sgd')
