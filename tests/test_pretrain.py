@@ -108,12 +108,34 @@ def test_pretraining_with_faint_objects_and_silhouettes_writes_a_gluoncv_trunk(t
     net.load_parameters(out)  # every parameter, and no silhouette head
     # at the values trunks had before the options existed, they leave a recipe's key as it
     # was: the trunks of earlier recipes keep their names in users' weight stores
-    before = proxy_trunk_path('/r', faint=0.0, silhouette=0.0, optimizer='sgd')
+    earlier = dict(steps=2700, optimizer='sgd', last_gamma=False)
+    before = proxy_trunk_path('/r', faint=0.0, silhouette=0.0, **earlier)
     assert os.path.basename(before) == 'proxy_resnet18_v1b-94aa2171.params'
-    assert os.path.basename(proxy_trunk_path(
-        '/r', faint=0.5, silhouette=0.2, optimizer='sgd')) == 'proxy_resnet18_v1b-c094ae7a.params'
-    assert len({proxy_trunk_path('/r', faint=0.0), before,
-                proxy_trunk_path('/r', optimizer='adam'), proxy_trunk_path('/r')}) == 4
+    assert os.path.basename(proxy_trunk_path('/r', faint=0.5, silhouette=0.2, **earlier)) == (
+        'proxy_resnet18_v1b-c094ae7a.params')
+    assert len({proxy_trunk_path('/r', faint=0.0), before, proxy_trunk_path('/r', optimizer='adam'),
+                proxy_trunk_path('/r', last_gamma=False), proxy_trunk_path('/r')}) == 5
+
+
+@pytest.mark.parametrize('depth', [18, 50])
+@pytest.mark.parametrize('last_gamma', [True, False])
+def test_last_gamma_starts_each_residual_blocks_last_batchnorm_at_zero(tmp_path, depth,
+                                                                       last_gamma):
+    out = str(tmp_path / 'trunk.params')  # one step at a rate that moves nothing visibly
+    if last_gamma:  # the default recipe's
+        pretrain.pretrain_trunk(out, **dict(TINY, depth=depth, steps=1, lr=1e-9))
+    else:  # turned off by name on the command line
+        pretrain.main(['--no-last-gamma', '--depth', str(depth), '--steps', '1', '--lr', '1e-9',
+                       '--batch-size', '8', '--input-size', '32', '--heldout', '64',
+                       '--warmup-steps', '1', '--out', out])
+    net = getattr(resnetv1b, 'resnet%d_v1b' % depth)(pretrained=False, classes=OUTPUTS)
+    net.load_parameters(out)
+    blocks = [b for layer in (net.layer1, net.layer2, net.layer3, net.layer4) for b in layer]
+    last = 'bn3' if depth == 50 else 'bn2'
+    for block in blocks:  # the last BatchNorm of a block: zero or one; every other: one
+        np.testing.assert_allclose(getattr(block, last).gamma.data().asnumpy(),
+                                   0.0 if last_gamma else 1.0, atol=1e-6)
+        np.testing.assert_allclose(block.bn1.gamma.data().asnumpy(), 1.0, atol=1e-6)
 
 
 class _RecordingTrainer(mx.gluon.Trainer):

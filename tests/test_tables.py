@@ -62,7 +62,7 @@ def test_verdict_says_how_many_seeds(seeds, rng):
         assert 'bootstrap over the 100 test videos and the seeds' in line
 
 
-def test_trunk_line_names_faint_objects_and_the_silhouette_loss_only_where_used():
+def test_trunk_line_names_faint_objects_silhouette_and_last_gamma_only_where_used():
     heldout = {'shape': 0.5, 'orientation': 0.5, 'texture': 0.5, 'colour': 0.5, 'all': 0.5}
     trunk = dict(file='/store/trunk.params', sha1='0123abcd' * 5, factors={'shape': 8},
                  heldout=heldout,
@@ -70,6 +70,11 @@ def test_trunk_line_names_faint_objects_and_the_silhouette_loss_only_where_used(
     line = trunk_line(trunk)
     assert "25% of the objects drawn faint" in line
     assert "silhouette a second loss, weighted 0.5" in line
+    assert "each residual block's last BatchNorm starting at gamma 0" in line
     assert '`trunk.params` (sha1 0123abcd)' in line
-    plain = trunk_line(dict(trunk, recipe=dict(PROXY_RECIPE, faint=0.0, silhouette=0.0)))
-    assert 'faint' not in plain and 'silhouette' not in plain
+    plain = trunk_line(dict(trunk, recipe=dict(PROXY_RECIPE, faint=0.0, silhouette=0.0,
+                                                last_gamma=False)))
+    assert 'faint' not in plain and 'silhouette' not in plain and 'gamma' not in plain
+    earlier = dict(PROXY_RECIPE)  # a trunk's json from before the option: no last_gamma
+    del earlier['last_gamma']
+    assert 'gamma' not in trunk_line(dict(trunk, recipe=earlier))

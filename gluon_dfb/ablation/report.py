@@ -125,6 +125,8 @@ def trunk_line(trunk):
     if recipe.get('silhouette'):
         extras += ('; the main object\'s silhouette a second loss, weighted %g'
                    % recipe['silhouette'])
+    if recipe.get('last_gamma'):
+        extras += '; each residual block\'s last BatchNorm starting at gamma 0'
     optimizer = {'sgd': 'SGD', 'adam': 'Adam'}[recipe.get('optimizer', 'sgd')]
     return ('**Trunk**: ResNet-%d v1b pretrained on generated images (%dx%d, %d %s steps of %d; '
             'each image\'s main object among clutter, its %s told apart%s): held-out accuracy '

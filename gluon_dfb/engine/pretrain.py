@@ -143,6 +143,10 @@ def pretrain_trunk(out, **recipe):
     mx.random.seed(recipe['seed'])
     net = getattr(resnetv1b, 'resnet%d_v1b' % recipe['depth'])(
         pretrained=False, classes=sum(factor_sizes().values()))
+    if recipe['last_gamma']:
+        for layer in (net.layer1, net.layer2, net.layer3, net.layer4):
+            for block in layer:
+                getattr(block, 'bn3', block.bn2).gamma.init = mx.init.Zero()
     net.initialize(mx.init.MSRAPrelu())
     params = net.collect_params()
     head, hook, stage2 = None, None, []
@@ -239,6 +243,10 @@ def main(argv=None):
     for name, value in PRETRAIN_DEFAULTS.items():  # counts from 1, rates above 0
         if name == 'optimizer':
             parser.add_argument('--optimizer', choices=sorted(OPTIMIZERS), default=value)
+            continue
+        if name == 'last_gamma':
+            parser.add_argument('--last-gamma', action=argparse.BooleanOptionalAction,
+                                default=value)
             continue
         kind = {'seed': non_negative_int, 'clutter': non_negative_int,
                 'warmup_steps': non_negative_int, 'wd': non_negative_float,
