@@ -1,15 +1,16 @@
-"""Cost of the stand-in trunk (``gluon-dfb pretrain``), the most of ``make demo`` on a
-fresh machine: today's recipe (:data:`gluon_dfb.zoo.proxy.PROXY_RECIPE`) against the
-recipe before it (2700 steps, silhouette loss weighted 0.2, no ``last_gamma``), in one
-run, interleaved.
+"""Cost of a stand-in trunk recipe (``gluon-dfb pretrain``, the most of ``make demo`` on
+a fresh machine) against the default one (:data:`gluon_dfb.zoo.proxy.PROXY_RECIPE`), in
+one run, interleaved.
 
-    python benchmarks/proxy_trunk_cost.py [--steps 150] [--rounds 2]
+    python benchmarks/proxy_trunk_cost.py --other steps=1600 silhouette=1.0 [--steps 150]
+        [--rounds 2]
 
 Each round pretrains ``--steps`` steps of each recipe (its images, its losses) and times
 them; a recipe's cost is its median seconds a step, times its steps. Prints both costs
 and their ratio. Run it with the ``OMP_NUM_THREADS`` that ``make demo`` uses.
 """
 import argparse
+import json
 import os
 import tempfile
 
@@ -18,7 +19,17 @@ import numpy as np
 from gluon_dfb.engine.pretrain import pretrain_trunk
 from gluon_dfb.zoo.proxy import PROXY_RECIPE
 
-BEFORE = dict(PROXY_RECIPE, steps=2700, silhouette=0.2, last_gamma=False)
+
+def recipe_change(text):
+    """``NAME=VALUE`` (a JSON value, or a bare string) -> ``(name, value)``."""
+    name, _, value = text.partition('=')
+    if name not in PROXY_RECIPE:
+        raise argparse.ArgumentTypeError('%r names no option of the recipe (%s)' % (
+            name, ', '.join(PROXY_RECIPE)))
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
 
 
 def seconds_a_step(recipe, steps, folder):
@@ -31,10 +42,12 @@ def seconds_a_step(recipe, steps, folder):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--other', type=recipe_change, nargs='+', required=True,
+                        metavar='NAME=VALUE', help='how the other recipe differs')
     parser.add_argument('--steps', type=int, default=150)
     parser.add_argument('--rounds', type=int, default=2)
     args = parser.parse_args()
-    recipes = {'today': PROXY_RECIPE, 'before': BEFORE}
+    recipes = {'default': PROXY_RECIPE, 'other': dict(PROXY_RECIPE, **dict(args.other))}
     times = {name: [] for name in recipes}
     with tempfile.TemporaryDirectory() as folder:
         for turn in range(args.rounds):
@@ -45,10 +58,11 @@ def main():
     for name, recipe in recipes.items():
         step = float(np.median(times[name]))
         costs[name] = step * recipe['steps']
-        print('%-6s %4d steps x %.3f s a step (rounds: %s) = %.0f s' % (
+        print('%-7s %4d steps x %.3f s a step (rounds: %s) = %.0f s' % (
             name, recipe['steps'], step, ', '.join('%.3f' % t for t in times[name]),
             costs[name]))
-    print('before / today: %.2fx' % (costs['before'] / costs['today']))
+    print('other: %s' % ', '.join('%s=%s' % change for change in args.other))
+    print('default / other: %.2fx' % (costs['default'] / costs['other']))
 
 
 if __name__ == '__main__':

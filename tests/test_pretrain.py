@@ -114,7 +114,7 @@ def test_pretraining_with_faint_objects_and_silhouettes_writes_a_gluoncv_trunk(t
     assert os.path.basename(proxy_trunk_path('/r', faint=0.5, silhouette=0.2, **earlier)) == (
         'proxy_resnet18_v1b-c094ae7a.params')
     assert len({proxy_trunk_path('/r', faint=0.0), before, proxy_trunk_path('/r', optimizer='adam'),
-                proxy_trunk_path('/r', last_gamma=False), proxy_trunk_path('/r')}) == 5
+                proxy_trunk_path('/r', last_gamma=True), proxy_trunk_path('/r')}) == 5
 
 
 @pytest.mark.parametrize('depth', [18, 50])
@@ -122,12 +122,12 @@ def test_pretraining_with_faint_objects_and_silhouettes_writes_a_gluoncv_trunk(t
 def test_last_gamma_starts_each_residual_blocks_last_batchnorm_at_zero(tmp_path, depth,
                                                                        last_gamma):
     out = str(tmp_path / 'trunk.params')  # one step at a rate that moves nothing visibly
-    if last_gamma:  # the default recipe's
-        pretrain.pretrain_trunk(out, **dict(TINY, depth=depth, steps=1, lr=1e-9))
-    else:  # turned off by name on the command line
-        pretrain.main(['--no-last-gamma', '--depth', str(depth), '--steps', '1', '--lr', '1e-9',
+    if last_gamma:  # asked for by name on the command line
+        pretrain.main(['--last-gamma', '--depth', str(depth), '--steps', '1', '--lr', '1e-9',
                        '--batch-size', '8', '--input-size', '32', '--heldout', '64',
                        '--warmup-steps', '1', '--out', out])
+    else:  # the default recipe's
+        pretrain.pretrain_trunk(out, **dict(TINY, depth=depth, steps=1, lr=1e-9))
     net = getattr(resnetv1b, 'resnet%d_v1b' % depth)(pretrained=False, classes=OUTPUTS)
     net.load_parameters(out)
     blocks = [b for layer in (net.layer1, net.layer2, net.layer3, net.layer4) for b in layer]

@@ -66,7 +66,7 @@ def test_trunk_line_names_faint_objects_silhouette_and_last_gamma_only_where_use
     heldout = {'shape': 0.5, 'orientation': 0.5, 'texture': 0.5, 'colour': 0.5, 'all': 0.5}
     trunk = dict(file='/store/trunk.params', sha1='0123abcd' * 5, factors={'shape': 8},
                  heldout=heldout,
-                 recipe=dict(PROXY_RECIPE, faint=0.25, silhouette=0.5))
+                 recipe=dict(PROXY_RECIPE, faint=0.25, silhouette=0.5, last_gamma=True))
     line = trunk_line(trunk)
     assert "25% of the objects drawn faint" in line
     assert "silhouette a second loss, weighted 0.5" in line

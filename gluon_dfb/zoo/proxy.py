@@ -15,9 +15,9 @@ __all__ = ['PROXY_RECIPE', 'OPTIMIZERS', 'proxy_trunk_path', 'verified_info', 'p
 #: faint, the weight of the main object's silhouette as a second loss, the optimizer, and
 #: whether each residual block's last BatchNorm starts with gamma 0 (GluonCV's
 #: ``last_gamma``: the block starts as the identity).
-PROXY_RECIPE = dict(depth=18, input_size=40, steps=1600, batch_size=48, lr=0.1, wd=5e-4,
+PROXY_RECIPE = dict(depth=18, input_size=40, steps=2700, batch_size=48, lr=0.1, wd=5e-4,
                     momentum=0.9, warmup_steps=50, clutter=2, seed=0, heldout=1024,
-                    faint=0.5, silhouette=1.0, optimizer='sgd', last_gamma=True)
+                    faint=0.5, silhouette=0.2, optimizer='sgd', last_gamma=False)
 #: The optimizers a recipe can name, each with its option that ``momentum`` sets.
 OPTIMIZERS = {'sgd': 'momentum', 'adam': 'beta1'}
 #: Options left out of a recipe's key while they have the value every trunk had before
