@@ -1,8 +1,9 @@
 """Proxy pretraining of the trunk: images whose factors are drawn independently, faint
 objects and the main object's silhouette, a file that is a GluonCV resnet18_v1b the zoo
 loads as a pretrained base, per-factor accuracy on held-out images no training step drew,
-and the weight store making it once, checking it after, and giving it to
-``pretrained_base='proxy'``."""
+the weight store making it once, checking it after, and giving it to
+``pretrained_base='proxy'``, and the trunk the repository ships: the default recipe's,
+taken into an empty store instead of pretraining."""
 import json
 import logging
 import os
@@ -16,6 +17,8 @@ import gluon_dfb.engine.pretrain as pretrain
 from gluon_dfb import get_model
 from gluon_dfb.data.proxy_images import (COLOURS, FACTORS, draw_factors, factor_sizes,
                                          render_proxy_images)
+from gluon_dfb.zoo import proxy
+from gluon_dfb.zoo.catalogue import read_zoo_file
 from gluon_dfb.zoo.proxy import PROXY_RECIPE, proxy_trunk_path
 from gluon_dfb.zoo.weights import WeightStoreError, sha1_of
 
@@ -252,6 +255,7 @@ def test_store_makes_the_trunk_once_and_remakes_a_corrupt_one(tmp_path, monkeypa
 
 def test_pretrained_base_proxy_is_the_stored_trunk(tmp_path, monkeypatch):
     monkeypatch.setenv('GLUON_DFB_MODEL_ROOT', str(tmp_path))
+    monkeypatch.setattr(proxy, 'SHIPPED', str(tmp_path / 'nothing shipped'))
     with pytest.raises(WeightStoreError, match=r'stand-in trunk for ResNet-18 is not in the '
                                                r'weight store .*gluon-dfb pretrain --depth 18'):
         get_model('tsn_resnet18_dfb_custom', nclass=3, pretrained_base='proxy')
@@ -274,3 +278,72 @@ def test_a_faint_share_that_is_no_probability_is_refused_by_name(tmp_path, capsy
     assert stop.value.code == 2
     assert "--faint: 1.5 is not a probability in [0, 1]" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def _factor_accuracy(params, recipe):
+    """Held-out accuracy per factor of the trunk file ``params``, computed here."""
+    net = resnetv1b.resnet18_v1b(pretrained=False, classes=OUTPUTS)
+    net.load_parameters(params)
+    images, factors = pretrain.heldout_images(recipe)
+    scores = np.concatenate([net(mx.nd.array(images[i:i + 256])).asnumpy()
+                             for i in range(0, len(images), 256)])
+    bounds = np.cumsum([0] + list(factor_sizes().values()))
+    return {f: np.mean(scores[:, bounds[k]:bounds[k + 1]].argmax(axis=1) == factors[:, k])
+            for k, f in enumerate(FACTORS)}
+
+
+def test_the_shipped_trunk_is_the_default_recipes_and_the_committed_ablations():
+    shipped = os.path.join(proxy.SHIPPED, os.path.basename(proxy_trunk_path(depth=18)))
+    info = proxy.verified_info(shipped)  # its sha1 checked against its json
+    assert info is not None, 'the repository ships no trunk of the default recipe'
+    assert proxy_trunk_path(**info['recipe']) == proxy_trunk_path(depth=18)
+    assert dict(PROXY_RECIPE, **info['recipe']) == PROXY_RECIPE
+    committed = json.loads(read_zoo_file('finegrained_ablation.json'))['trunk']
+    assert committed['sha1'] == info['sha1']
+    found = _factor_accuracy(shipped, PROXY_RECIPE)  # what its json says, on this CPU
+    for factor in FACTORS:
+        assert found[factor] == pytest.approx(info['heldout'][factor], abs=4 / 1024)
+        assert found[factor] >= 0.8
+
+
+def test_an_empty_store_takes_the_shipped_trunk_instead_of_pretraining(tmp_path, monkeypatch):
+    def refused(out, **recipe):
+        raise AssertionError('pretrained although the trunk is shipped')
+    monkeypatch.setattr(pretrain, 'pretrain_trunk', refused)
+    shipped = os.path.join(proxy.SHIPPED, os.path.basename(proxy_trunk_path(depth=18)))
+    root = str(tmp_path / 'store')
+    path, info = pretrain.stored_trunk(root)
+    assert os.path.dirname(path) == root and sha1_of(path) == sha1_of(shipped) == info['sha1']
+    assert sorted(os.listdir(root)) == [os.path.basename(path)[:-7] + '.json',
+                                        os.path.basename(path)]  # no partial file left
+    with open(path, 'r+b') as f:  # a store copy that fails its sha1: replaced
+        f.write(b'corrupt')
+    assert pretrain.stored_trunk(root)[0] == path and sha1_of(path) == info['sha1']
+    monkeypatch.setenv('GLUON_DFB_MODEL_ROOT', str(tmp_path / 'other store'))
+    net = get_model('tsn_resnet18_dfb_custom', nclass=3, pretrained_base='proxy')
+    trunk = resnetv1b.resnet18_v1b(pretrained=False, classes=OUTPUTS)
+    trunk.load_parameters(shipped)
+    np.testing.assert_array_equal(net.layer2[0].conv1.weight.data().asnumpy(),
+                                  trunk.layer2[0].conv1.weight.data().asnumpy())
+
+
+def test_a_shipped_trunk_is_taken_only_if_it_passes_its_sha1_check(tmp_path, monkeypatch,
+                                                                     caplog):
+    made = []
+    original = pretrain.pretrain_trunk
+    monkeypatch.setattr(pretrain, 'pretrain_trunk',
+                        lambda out, **recipe: made.append(out) or original(out, **recipe))
+    shipped = tmp_path / 'shipped'
+    name = os.path.basename(proxy_trunk_path(**TINY))
+    original(str(shipped / name), **TINY)
+    monkeypatch.setattr(proxy, 'SHIPPED', str(shipped))
+    path, info = pretrain.stored_trunk(str(tmp_path / 'good'), **TINY)
+    assert not made and sha1_of(path) == sha1_of(str(shipped / name)) == info['sha1']
+
+    with open(str(shipped / name), 'ab') as f:
+        f.write(b'corrupt')
+    with caplog.at_level(logging.WARNING, logger='gluon_dfb.zoo.proxy'):
+        path, info = pretrain.stored_trunk(str(tmp_path / 'bad'), **TINY)
+    assert made == [path] and sha1_of(path) == info['sha1']
+    assert any('not taking the shipped trunk' in r.getMessage() and 'fails its sha1 check'
+               in r.getMessage() for r in caplog.records)

@@ -22,7 +22,7 @@ from ..arguments import (non_negative_float, non_negative_int, output_file, posi
                          positive_int, probability)
 from ..data.proxy_images import FACTORS, draw_factors, factor_sizes, render_proxy_images
 from ..data.transforms import normalize
-from ..zoo.proxy import OPTIMIZERS, PROXY_RECIPE, proxy_trunk_path, verified_info
+from ..zoo.proxy import OPTIMIZERS, PROXY_RECIPE, proxy_trunk_path, take_shipped, verified_info
 from ..zoo.weights import WeightStoreError, sha1_of
 from .checkpoint import save_params
 
@@ -210,9 +210,10 @@ def describe_accuracy(accuracy):
 def stored_trunk(root=None, **recipe):
     """The proxy-pretrained trunk of ``recipe`` kept in the weight store (``root``, else
     ``$GLUON_DFB_MODEL_ROOT``, else ``~/.mxnet/models``) as
-    :func:`~gluon_dfb.zoo.proxy.proxy_trunk_path` names it, with its json: made once,
-    then reused after its sha1 is checked; a file that fails the check is made again
-    (with a warning).
+    :func:`~gluon_dfb.zoo.proxy.proxy_trunk_path` names it, with its json: taken from the
+    repository's copy where it ships one (:func:`~gluon_dfb.zoo.proxy.take_shipped`), else
+    made once, then reused after its sha1 is checked; a file that fails the check is made
+    again (with a warning).
 
     Returns
     -------
@@ -221,6 +222,7 @@ def stored_trunk(root=None, **recipe):
     """
     recipe = dict(PRETRAIN_DEFAULTS, **recipe)
     path = proxy_trunk_path(root, **recipe)
+    take_shipped(path)
     try:
         info = verified_info(path)
     except WeightStoreError as err:
@@ -239,7 +241,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--out', type=output_file,
                         help="parameter file to write (.params); default: the weight store's, "
-                             "where --pretrained-base proxy finds the trunk of this recipe")
+                             "where --pretrained-base proxy finds the trunk of this recipe "
+                             "(the default recipe's ResNet-18 is taken from the copy the "
+                             "repository ships: --out makes it anew)")
     for name, value in PRETRAIN_DEFAULTS.items():  # counts from 1, rates above 0
         if name == 'optimizer':
             parser.add_argument('--optimizer', choices=sorted(OPTIMIZERS), default=value)

@@ -1,13 +1,20 @@
 """The stand-in trunk in the weight store: the recipe that ``pretrained_base='proxy'``
 names (:data:`PROXY_RECIPE`), the file a recipe's trunk is kept as, and finding it there
-verified. :mod:`gluon_dfb.engine.pretrain` makes it."""
+verified, taken from the copy the repository ships where the store lacks it.
+:mod:`gluon_dfb.engine.pretrain` makes it."""
 import hashlib
 import json
+import logging
 import os
+import shutil
+from importlib import resources
 
 from .weights import WeightStoreError, sha1_of, store_root
 
-__all__ = ['PROXY_RECIPE', 'OPTIMIZERS', 'proxy_trunk_path', 'verified_info', 'proxy_trunk_file']
+__all__ = ['PROXY_RECIPE', 'OPTIMIZERS', 'SHIPPED', 'proxy_trunk_path', 'verified_info',
+           'take_shipped', 'proxy_trunk_file']
+
+logger = logging.getLogger(__name__)
 
 #: The recipe of the stand-in trunk (:mod:`gluon_dfb.engine.pretrain`): ResNet depth,
 #: image side, steps, batch, peak rate, weight decay, momentum (Adam's beta1), warm-up
@@ -23,6 +30,10 @@ OPTIMIZERS = {'sgd': 'momentum', 'adam': 'beta1'}
 #: Options left out of a recipe's key while they have the value every trunk had before
 #: they existed: those trunks keep their names.
 _UNKEYED_VALUES = dict(faint=0, silhouette=0, optimizer='sgd', last_gamma=False)
+#: Where the repository keeps trunks it ships, under their weight-store names with their
+#: json: ``model_zoo/``, holding the default recipe's ResNet-18 (the committed ablation's
+#: trunk). Not in the wheel (45 MB): an installed wheel makes the trunk instead.
+SHIPPED = str(resources.files('gluon_dfb.model_zoo'))
 
 
 def proxy_trunk_path(root=None, **recipe):
@@ -58,6 +69,33 @@ def verified_info(path):
     return info
 
 
+def take_shipped(path):
+    """Copy the trunk that :data:`SHIPPED` holds under ``path``'s file name, with its
+    json, into the weight store at ``path``, unless the store holds a verified one there.
+    The shipped copy's sha1 is checked first; a copy that fails it is left alone (with a
+    warning). Returns whether it was taken."""
+    source = os.path.join(SHIPPED, os.path.basename(path))
+    try:
+        if not os.path.exists(source) or verified_info(path) is not None:
+            return False
+    except WeightStoreError:  # a broken file in the store: the shipped copy replaces it
+        pass
+    try:
+        verified_info(source)
+    except WeightStoreError as err:
+        logger.warning('not taking the shipped trunk: %s', err)
+        return False
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    for name in (source, os.path.splitext(source)[0] + '.json'):  # the json, the mark, last
+        target = os.path.join(os.path.dirname(path), os.path.basename(name))
+        partial = '%s.%d.part' % (target, os.getpid())
+        shutil.copyfile(name, partial)
+        os.replace(partial, target)
+    logger.info('took the stand-in trunk shipped in %s (sha1-checked) into the weight store '
+                'as %s', SHIPPED, path)
+    return True
+
+
 def proxy_trunk_file(depth, root=None):
     """The stand-in trunk of :data:`PROXY_RECIPE` for ResNet-``depth``, sha1-checked.
 
@@ -67,6 +105,7 @@ def proxy_trunk_file(depth, root=None):
         It is not in the store, or fails its sha1 check (saying how to make it).
     """
     path = proxy_trunk_path(root, depth=depth)
+    take_shipped(path)
     try:
         info = verified_info(path)
     except WeightStoreError as err:
