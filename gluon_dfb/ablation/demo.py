@@ -1,10 +1,11 @@
 """The main job (``make demo``): the paper's ablation (table 1) on the embedded
 fine-grained set in a miniature of the paper's regime, within minutes on a CPU.
 
-Makes (or reuses) the stand-in trunk (``--pretrained-base proxy``), fine-tunes GB and
-GB+DF+LB from it (seed 1; others with ``--seeds``), each at the learning rate the committed
-full ablation (``make ablation``, ``model_zoo/finegrained_ablation.json``) chose for it
-on the validation split, tests them, and prints the table beside the committed one.
+Takes the stand-in trunk (``--pretrained-base proxy``: the store's, or the one the
+repository ships), fine-tunes GB and GB+DF+LB from it (seed 1; others with ``--seeds``),
+each at the learning rate the committed full ablation (``make ablation``,
+``model_zoo/finegrained_ablation.json``) chose for it on the validation split, tests them,
+and prints the table beside the committed one.
 
     python -m gluon_dfb.demo [--out demo_out] [--seeds 1 [0 ...]] [--processes 2]
 """
