@@ -345,5 +345,8 @@ def test_a_shipped_trunk_is_taken_only_if_it_passes_its_sha1_check(tmp_path, mon
     with caplog.at_level(logging.WARNING, logger='gluon_dfb.zoo.proxy'):
         path, info = pretrain.stored_trunk(str(tmp_path / 'bad'), **TINY)
     assert made == [path] and sha1_of(path) == info['sha1']
+    os.remove(str(shipped / name)[:-7] + '.json')  # a file without its json: not taken
+    path, _ = pretrain.stored_trunk(str(tmp_path / 'no json'), **TINY)
+    assert made[-1] == path and len(made) == 2
     assert any('not taking the shipped trunk' in r.getMessage() and 'fails its sha1 check'
                in r.getMessage() for r in caplog.records)

@@ -81,7 +81,8 @@ def take_shipped(path):
     except WeightStoreError:  # a broken file in the store: the shipped copy replaces it
         pass
     try:
-        verified_info(source)
+        if verified_info(source) is None:  # shipped without its json
+            return False
     except WeightStoreError as err:
         logger.warning('not taking the shipped trunk: %s', err)
         return False
