@@ -350,3 +350,17 @@ def test_a_shipped_trunk_is_taken_only_if_it_passes_its_sha1_check(tmp_path, mon
     assert made[-1] == path and len(made) == 2
     assert any('not taking the shipped trunk' in r.getMessage() and 'fails its sha1 check'
                in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize('argv', [[], ['--steps', '3']], ids=['shipped', 'to pretrain'])
+def test_a_weight_store_that_cannot_be_written_is_named_before_any_work(tmp_path, monkeypatch,
+                                                                        argv):
+    def refused(out, **recipe):
+        raise AssertionError('pretrained into a store that cannot take the file')
+    monkeypatch.setattr(pretrain, 'pretrain_trunk', refused)
+    (tmp_path / 'a file').write_text('')
+    monkeypatch.setenv('GLUON_DFB_MODEL_ROOT', str(tmp_path / 'a file' / 'store'))
+    with pytest.raises(WeightStoreError, match=r"the weight store cannot take proxy_resnet18"
+                                               r".*a file is a file .*GLUON_DFB_MODEL_ROOT"):
+        pretrain.main(argv)
+    assert os.listdir(str(tmp_path)) == ['a file']

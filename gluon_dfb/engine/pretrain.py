@@ -22,7 +22,8 @@ from ..arguments import (non_negative_float, non_negative_int, output_file, posi
                          positive_int, probability)
 from ..data.proxy_images import FACTORS, draw_factors, factor_sizes, render_proxy_images
 from ..data.transforms import normalize
-from ..zoo.proxy import OPTIMIZERS, PROXY_RECIPE, proxy_trunk_path, take_shipped, verified_info
+from ..zoo.proxy import (OPTIMIZERS, PROXY_RECIPE, check_writable_store, proxy_trunk_path,
+                         take_shipped, verified_info)
 from ..zoo.weights import WeightStoreError, sha1_of
 from .checkpoint import save_params
 
@@ -232,6 +233,7 @@ def stored_trunk(root=None, **recipe):
         logger.info('reusing the proxy-pretrained trunk %s (held-out accuracy %s)', path,
                     describe_accuracy(info['heldout']))
         return path, info
+    check_writable_store(path)  # before minutes of pretraining
     return path, pretrain_trunk(path, **recipe)
 
 

@@ -2,6 +2,7 @@
 names (:data:`PROXY_RECIPE`), the file a recipe's trunk is kept as, and finding it there
 verified, taken from the copy the repository ships where the store lacks it.
 :mod:`gluon_dfb.engine.pretrain` makes it."""
+import argparse
 import hashlib
 import json
 import logging
@@ -9,10 +10,11 @@ import os
 import shutil
 from importlib import resources
 
+from ..arguments import output_folder
 from .weights import WeightStoreError, sha1_of, store_root
 
 __all__ = ['PROXY_RECIPE', 'OPTIMIZERS', 'SHIPPED', 'proxy_trunk_path', 'verified_info',
-           'take_shipped', 'proxy_trunk_file']
+           'check_writable_store', 'take_shipped', 'proxy_trunk_file']
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +71,17 @@ def verified_info(path):
     return info
 
 
+def check_writable_store(path):
+    """Raise :class:`WeightStoreError` unless the weight store can take the trunk file
+    ``path``: its folder exists and is writable, or can be created."""
+    try:
+        output_folder(os.path.dirname(path))
+    except argparse.ArgumentTypeError as err:
+        raise WeightStoreError('the weight store cannot take %s: %s (set '
+                               'GLUON_DFB_MODEL_ROOT to a writable folder)' % (
+                                   os.path.basename(path), err)) from None
+
+
 def take_shipped(path):
     """Copy the trunk that :data:`SHIPPED` holds under ``path``'s file name, with its
     json, into the weight store at ``path``, unless the store holds a verified one there.
@@ -86,6 +99,7 @@ def take_shipped(path):
     except WeightStoreError as err:
         logger.warning('not taking the shipped trunk: %s', err)
         return False
+    check_writable_store(path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     for name in (source, os.path.splitext(source)[0] + '.json'):  # the json, the mark, last
         target = os.path.join(os.path.dirname(path), os.path.basename(name))
