@@ -22,9 +22,9 @@ from ..arguments import (non_negative_float, non_negative_int, output_file, posi
                          positive_int, probability)
 from ..data.proxy_images import FACTORS, draw_factors, factor_sizes, render_proxy_images
 from ..data.transforms import normalize
-from ..zoo.proxy import (OPTIMIZERS, PROXY_RECIPE, check_writable_store, proxy_trunk_path,
-                         take_shipped, verified_info)
-from ..zoo.weights import WeightStoreError, sha1_of
+from ..zoo.proxy import (OPTIMIZERS, PROXY_RECIPE, BrokenTrunkError, check_writable_store,
+                         proxy_trunk_path, stored_info)
+from ..zoo.weights import sha1_of
 from .checkpoint import save_params
 
 __all__ = ['PRETRAIN_DEFAULTS', 'silhouette_shares', 'heldout_images', 'factor_scores',
@@ -212,7 +212,7 @@ def stored_trunk(root=None, **recipe):
     """The proxy-pretrained trunk of ``recipe`` kept in the weight store (``root``, else
     ``$GLUON_DFB_MODEL_ROOT``, else ``~/.mxnet/models``) as
     :func:`~gluon_dfb.zoo.proxy.proxy_trunk_path` names it, with its json: taken from the
-    repository's copy where it ships one (:func:`~gluon_dfb.zoo.proxy.take_shipped`), else
+    repository's copy where it ships one (:func:`~gluon_dfb.zoo.proxy.stored_info`), else
     made once, then reused after its sha1 is checked; a file that fails the check is made
     again (with a warning).
 
@@ -223,10 +223,9 @@ def stored_trunk(root=None, **recipe):
     """
     recipe = dict(PRETRAIN_DEFAULTS, **recipe)
     path = proxy_trunk_path(root, **recipe)
-    take_shipped(path)
     try:
-        info = verified_info(path)
-    except WeightStoreError as err:
+        info = stored_info(path)
+    except BrokenTrunkError as err:
         logger.warning('%s: pretraining it again', err)
         info = None
     if info is not None:

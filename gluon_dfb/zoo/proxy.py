@@ -13,8 +13,9 @@ from importlib import resources
 from ..arguments import output_folder
 from .weights import WeightStoreError, sha1_of, store_root
 
-__all__ = ['PROXY_RECIPE', 'OPTIMIZERS', 'SHIPPED', 'proxy_trunk_path', 'verified_info',
-           'check_writable_store', 'take_shipped', 'proxy_trunk_file']
+__all__ = ['PROXY_RECIPE', 'OPTIMIZERS', 'SHIPPED', 'BrokenTrunkError', 'proxy_trunk_path',
+           'verified_info',
+           'check_writable_store', 'stored_info', 'proxy_trunk_file']
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ _UNKEYED_VALUES = dict(faint=0, silhouette=0, optimizer='sgd', last_gamma=False)
 SHIPPED = str(resources.files('gluon_dfb.model_zoo'))
 
 
+class BrokenTrunkError(WeightStoreError):
+    """A trunk file fails its sha1 check against its json."""
+
+
 def proxy_trunk_path(root=None, **recipe):
     """Where the weight store (``root``, else ``$GLUON_DFB_MODEL_ROOT``, else
     ``~/.mxnet/models``) keeps the trunk of ``recipe`` (overrides of
@@ -56,7 +61,7 @@ def verified_info(path):
 
     Raises
     ------
-    WeightStoreError
+    BrokenTrunkError
         The file fails its sha1 check.
     """
     info_path = os.path.splitext(path)[0] + '.json'
@@ -66,7 +71,7 @@ def verified_info(path):
         info = json.load(f)
     found = sha1_of(path)
     if found != info.get('sha1'):
-        raise WeightStoreError('%s fails its sha1 check (sha1 %s, its json says %s)' % (
+        raise BrokenTrunkError('%s fails its sha1 check (sha1 %s, its json says %s)' % (
             path, found, info.get('sha1')))
     return info
 
@@ -82,23 +87,35 @@ def check_writable_store(path):
                                    os.path.basename(path), err)) from None
 
 
-def take_shipped(path):
-    """Copy the trunk that :data:`SHIPPED` holds under ``path``'s file name, with its
-    json, into the weight store at ``path``, unless the store holds a verified one there.
-    The shipped copy's sha1 is checked first; a copy that fails it is left alone (with a
-    warning). Returns whether it was taken."""
+def stored_info(path):
+    """What the json beside the trunk ``path`` holds, as :func:`verified_info` finds it in
+    the weight store; where the store lacks it, or its copy fails the sha1 check, and
+    :data:`SHIPPED` holds a verified trunk of that name, that one is copied in (with its
+    json) and its json returned. A shipped copy that fails its check is left alone (with a
+    warning).
+
+    Raises
+    ------
+    BrokenTrunkError
+        The store's copy fails its check and none is shipped.
+    WeightStoreError
+        The store cannot take the shipped copy (:func:`check_writable_store`).
+    """
+    try:
+        info, broken = verified_info(path), None
+    except BrokenTrunkError as err:  # the shipped copy may replace it
+        info, broken = None, err
+    if info is not None:
+        return info
     source = os.path.join(SHIPPED, os.path.basename(path))
     try:
-        if not os.path.exists(source) or verified_info(path) is not None:
-            return False
-    except WeightStoreError:  # a broken file in the store: the shipped copy replaces it
-        pass
-    try:
-        if verified_info(source) is None:  # shipped without its json
-            return False
-    except WeightStoreError as err:
+        info = verified_info(source)  # None if not shipped (or shipped without its json)
+    except BrokenTrunkError as err:
         logger.warning('not taking the shipped trunk: %s', err)
-        return False
+    if info is None:
+        if broken is not None:
+            raise broken
+        return None
     check_writable_store(path)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     for name in (source, os.path.splitext(source)[0] + '.json'):  # the json, the mark, last
@@ -108,7 +125,7 @@ def take_shipped(path):
         os.replace(partial, target)
     logger.info('took the stand-in trunk shipped in %s (sha1-checked) into the weight store '
                 'as %s', SHIPPED, path)
-    return True
+    return info
 
 
 def proxy_trunk_file(depth, root=None):
@@ -120,10 +137,9 @@ def proxy_trunk_file(depth, root=None):
         It is not in the store, or fails its sha1 check (saying how to make it).
     """
     path = proxy_trunk_path(root, depth=depth)
-    take_shipped(path)
     try:
-        info = verified_info(path)
-    except WeightStoreError as err:
+        info = stored_info(path)
+    except BrokenTrunkError as err:
         raise WeightStoreError('%s: `gluon-dfb pretrain --depth %d` makes it again' % (
             err, depth)) from None
     if info is None:
